@@ -1,0 +1,1 @@
+"""One module per model family; importing a module registers its models."""
