@@ -24,11 +24,13 @@ def conv_bn_act(x, filters, kernel_size, *, strides=1, padding="same", activatio
     """Conv2D -> BatchNorm -> activation (``{name}_conv``, ``{name}_bn``, ``{name}_{act}``).
 
     With batch norm the convolution has no bias (BN's beta replaces it); without, the
-    activation is fused into the convolution, as in the original papers.
+    activation is fused into the convolution, as in the original papers. Kernels start
+    from He initialization (He et al., 2015), which lets deep plain ReLU stacks such as
+    VGG-19 train from scratch.
     """
     x = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding,
                       use_bias=not batch_norm, activation=None if batch_norm else activation,
-                      name=f"{name}_conv")(x)
+                      kernel_initializer="he_normal", name=f"{name}_conv")(x)
     if batch_norm:
         x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_bn")(x)
         if activation is not None:

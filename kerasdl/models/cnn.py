@@ -141,13 +141,13 @@ register(
     paper="LeCun et al. 1998, Gradient-based learning applied to document recognition",
     default_input=(32, 32, 1), min_input=(28, 28, 1), num_classes=10, params=61_706,
     test_kwargs=dict(input_shape=(28, 28, 1), num_classes=3, filters=(4, 8), units=(16, 12)),
-    train=dict(epochs=30, batch_size=64, lr=2e-3),
+    train=dict(epochs=40, batch_size=64, lr=3e-3),
 )
 register(
     "alexnet", alexnet, family="convolutional",
     paper="Krizhevsky, Sutskever & Hinton 2012, ImageNet classification with deep CNNs",
     default_input=(227, 227, 3), min_input=(67, 67, 3), num_classes=1000,
     params=62_378_344,
-    test_kwargs=dict(SMALL_IMAGE, stem="small", width_multiplier=1 / 16, fc_units=32),
+    test_kwargs=dict(SMALL_IMAGE, stem="small", width_multiplier=1 / 8, fc_units=32, dropout=0.0),
     train=dict(model=dict(stem="small", width_multiplier=0.25, fc_units=512)),
 )

@@ -46,7 +46,8 @@ def vgg(depth, input_shape=(224, 224, 3), num_classes=1000, include_top=True, po
     return finish(inputs, x, name=name, weights=weights)
 
 
-TINY = dict(input_shape=(32, 32, 3), num_classes=3, width_multiplier=1 / 16, fc_units=16)
+TINY = dict(input_shape=(32, 32, 3), num_classes=3, width_multiplier=1 / 8, fc_units=32,
+            batch_norm=True, dropout=0.0)
 TRAIN = dict(image_size=32, model=dict(width_multiplier=0.25, fc_units=256))
 for _depth, _params, _letter in ((11, 132_863_336, "A"), (13, 133_047_848, "B"),
                                  (16, 138_357_544, "D"), (19, 143_667_240, "E")):

@@ -1,0 +1,5 @@
+import sys
+
+from kerasdl.cli import main
+
+sys.exit(main())

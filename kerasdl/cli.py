@@ -1,0 +1,147 @@
+"""The `kerasdl` command line: list, info, train.
+
+`--backend` works because this module sets KERAS_BACKEND before anything imports Keras
+(importing `kerasdl` itself does not).
+"""
+
+import argparse
+import ast
+import json
+import os
+import sys
+import time
+
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def _model_arg(text):
+    """Parse one `--arg KEY=VALUE` (VALUE as a Python literal, else a string)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"--arg expects KEY=VALUE, e.g. stem=small; got {text!r}")
+    try:
+        return key, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return key, value
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="kerasdl", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list registered models")
+    p.add_argument("pattern", nargs="?", help="glob pattern, e.g. 'resnet*'")
+    p.add_argument("--family")
+    p.add_argument("--markdown", action="store_true", help="print the README's table")
+
+    p = sub.add_parser("info", help="describe one model")
+    p.add_argument("name")
+
+    p = sub.add_parser("train", help="train a model and save it with its curves and metrics")
+    p.add_argument("name")
+    p.add_argument("--dataset", help="default: the model's (lenet5: mnist_5k)")
+    p.add_argument("--backend", choices=BACKENDS, help="default: $KERAS_BACKEND or tensorflow")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--no-augment", action="store_true", help="turn image augmentation off")
+    p.add_argument("--image-size", type=int, help="zero-pad images to this size")
+    p.add_argument("--arg", type=_model_arg, action="append", default=[], metavar="KEY=VALUE",
+                   help="extra builder argument, repeatable, e.g. --arg stem=small")
+    p.add_argument("--data-dir", help="tensorflow-datasets directory")
+    p.add_argument("--download", action="store_true", help="let tfds download the dataset")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", default=None, help="output directory (default runs/NAME)")
+    return parser
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    if getattr(args, "backend", None):
+        if "keras" in sys.modules and os.environ.get("KERAS_BACKEND") != args.backend:
+            sys.exit("kerasdl: --backend must be chosen before Keras is imported.")
+        os.environ["KERAS_BACKEND"] = args.backend
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        return {"list": _list, "info": _info, "train": _train}[args.command](args)
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        sys.exit(f"kerasdl {args.command}: {err}")
+
+
+def _list(args):
+    from kerasdl import registry
+
+    if args.markdown:
+        print(registry.markdown_table())
+        return 0
+    for name in registry.list_models(args.pattern, family=args.family):
+        info = registry.model_info(name)
+        print(f"{name:<14} {info['family']:<14} {info['params']:>12,}  {info['paper']}")
+    return 0
+
+
+def _info(args):
+    from kerasdl import registry
+
+    print(json.dumps(registry.model_info(args.name), indent=2))
+    return 0
+
+
+def _positive(value, flag):
+    if value is not None and value < 1:
+        raise ValueError(f"{flag} must be at least 1; received {value}.")
+    return value
+
+
+def _train(args):
+    from kerasdl import datasets, registry
+
+    spec = registry.get_spec(args.name)
+    defaults = spec.train
+    dataset = args.dataset or defaults["dataset"]
+    info = datasets.info(dataset)
+    if info.kind == "text":
+        raise ValueError(f"--dataset {dataset} is text; {args.name} takes {spec.default_input} inputs.")
+    epochs = _positive(args.epochs, "--epochs") or defaults["epochs"]
+    batch_size = _positive(args.batch_size, "--batch-size") or defaults["batch_size"]
+    lr = args.lr or defaults["lr"]
+    augment = defaults["augment"] and info.kind == "image" and not args.no_augment
+    image_size = args.image_size or defaults["image_size"]
+    output = args.output or os.path.join("runs", args.name)
+
+    load = dict(data_dir=args.data_dir, download=args.download, image_size=image_size)
+    train = datasets.load(dataset, "train", **load)
+    test = datasets.load(dataset, "test", **load)
+
+    import keras
+
+    from kerasdl.training import plot_history, train_classifier
+
+    keras.utils.set_random_seed(args.seed)
+    model_kwargs = {**defaults["model"], **dict(args.arg)}
+    model = registry.build(args.name, input_shape=train[0].shape[1:],
+                           num_classes=info.num_classes, **model_kwargs)
+    print(f"kerasdl: training {args.name} ({model.count_params():,} parameters) on {dataset} "
+          f"with the {keras.backend.backend()} backend: {epochs} epochs, batch {batch_size}, "
+          f"lr {lr}, augmentation {'on' if augment else 'off'}")
+    start = time.perf_counter()
+    history, metrics = train_classifier(model, train, test, epochs=epochs,
+                                        batch_size=batch_size, lr=lr, augment=augment,
+                                        seed=args.seed, verbose=2)
+    seconds = time.perf_counter() - start
+
+    os.makedirs(output, exist_ok=True)
+    model.save(os.path.join(output, "model.keras"))
+    plot_history(history, os.path.join(output, "history.png"))
+    metrics.update(model=args.name, dataset=dataset, backend=keras.backend.backend(),
+                   epochs=epochs, batch_size=batch_size, lr=lr, augment=augment,
+                   model_kwargs=model_kwargs, seconds=round(seconds, 2))
+    with open(os.path.join(output, "metrics.json"), "w") as f:
+        json.dump(metrics, f, indent=2)
+    print(f"test accuracy {metrics['test_accuracy']:.4f}, test loss {metrics['test_loss']:.4f}, "
+          f"{seconds:.1f} s; wrote model.keras, history.png, metrics.json to {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

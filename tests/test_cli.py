@@ -1,0 +1,62 @@
+"""The command line, run as a user would: a subprocess on this suite's backend."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import pytest
+
+from kerasdl import registry
+
+README = os.path.join(os.path.dirname(__file__), "..", "README.md")
+
+
+def run(*args):
+    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend()}
+    return subprocess.run([sys.executable, "-m", "kerasdl", *args], capture_output=True,
+                          text=True, env=env, timeout=600)
+
+
+def test_train_writes_model_curves_and_metrics(tmp_path):
+    out = tmp_path / "run"
+    result = run("train", "lenet5", "--epochs", "2", "--output", str(out),
+                 "--backend", keras.backend.backend())
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "test accuracy" in result.stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["backend"] == keras.backend.backend()
+    assert metrics["epochs"] == 2 and metrics["seconds"] > 0
+    assert metrics["test_accuracy"] > 0.8, metrics
+    assert (out / "history.png").stat().st_size > 1000
+    model = keras.saving.load_model(out / "model.keras")
+    assert model.name == "lenet5"
+
+
+def test_list_and_info():
+    listing = run("list", "vgg*")
+    assert listing.returncode == 0
+    assert [line.split()[0] for line in listing.stdout.splitlines()] == [
+        "vgg11", "vgg13", "vgg16", "vgg19"]
+    info = json.loads(run("info", "resnet50").stdout)
+    assert info["params"] == 25_557_032 and info["default_input"] == [224, 224, 3]
+
+
+@pytest.mark.parametrize("args,message", [
+    (("train", "lenet6"), "Unknown model name 'lenet6'. Did you mean 'lenet5'"),
+    (("train", "lenet5", "--dataset", "svhn"), "Unknown dataset 'svhn'"),
+    (("train", "lenet5", "--epochs", "0"), "--epochs must be at least 1; received 0"),
+    (("train", "lenet5", "--dataset", "cifar10", "--data-dir", "/nonexistent"),
+     "'cifar10' is not on disk"),
+])
+def test_errors_are_one_clear_line(args, message):
+    result = run(*args)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_readme_table_is_the_registry():
+    with open(README) as f:
+        assert registry.markdown_table() in f.read()

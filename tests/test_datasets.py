@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from kerasdl import datasets
+
+
+def test_mnist_5k_fixed_stratified_split():
+    x_train, y_train = datasets.load("mnist_5k", "train")
+    x_test, y_test = datasets.load("mnist_5k", "test")
+    assert x_train.shape == (4000, 28, 28, 1) and x_test.shape == (1000, 28, 28, 1)
+    assert x_train.dtype == np.float32 and 0.0 <= x_train.min() and x_train.max() == 1.0
+    assert (np.bincount(y_train) == 400).all() and (np.bincount(y_test) == 100).all()
+    # No test image is in the training set, and the split is the same every time.
+    train_rows = {row.tobytes() for row in x_train.reshape(4000, -1)}
+    assert not any(row.tobytes() in train_rows for row in x_test.reshape(1000, -1))
+    np.testing.assert_array_equal(datasets.load("mnist_5k", "test")[0], x_test)
+
+
+@pytest.mark.parametrize("name,shape,classes", [("digits", (8, 8, 1), 10), ("moons", (2,), 2)])
+def test_offline_sets(name, shape, classes):
+    x, y = datasets.load(name, "train")
+    assert x.shape[1:] == shape == datasets.info(name).input_shape
+    assert set(np.unique(y)) == set(range(classes))
+
+
+def test_image_size_pads_centred():
+    x, _ = datasets.load("mnist_5k", "test", image_size=32)
+    raw, _ = datasets.load("mnist_5k", "test")
+    assert x.shape == (1000, 32, 32, 1)
+    np.testing.assert_array_equal(x[:, 2:30, 2:30], raw)
+    assert x[:, :2].max() == 0 and x[:, 30:].max() == 0
+
+
+def test_tf_dataset_option():
+    ds = datasets.load("moons", "test", as_tf_dataset=True, batch_size=100)
+    x, y = next(iter(ds))
+    assert tuple(x.shape) == (100, 2) and tuple(y.shape) == (100,)
+
+
+@pytest.mark.parametrize("name,shape", [("mnist", (28, 28, 1)), ("fashion_mnist", (28, 28, 1)),
+                                        ("cifar10", (32, 32, 3))])
+def test_tfds_images_through_mock_data(name, shape, tmp_path):
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=6):
+        x, y = datasets.load(name, "test", data_dir=str(tmp_path))
+    assert x.shape == (6, *shape) and x.dtype == np.float32
+    assert 0.0 <= x.min() and x.max() <= 1.0
+    assert y.dtype == np.int32 and y.max() < 10
+
+
+def test_tfds_text_through_mock_data(tmp_path):
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=4):
+        x, y = datasets.load("imdb_reviews", "train", data_dir=str(tmp_path))
+    assert x.shape == (4,) and isinstance(x[0], bytes)
+    assert set(y) <= {0, 1}

@@ -1,0 +1,57 @@
+"""Bad input gets a clear error naming the argument and the value."""
+
+import pytest
+
+import kerasdl
+from kerasdl import datasets
+
+
+@pytest.mark.parametrize("call,error,pattern", [
+    (lambda: kerasdl.build("resnet19"), ValueError, r"'resnet19'.*Did you mean 'resnet18'"),
+    (lambda: kerasdl.build("resnet18", input_shape=(16, 16, 3)), ValueError,
+     r"input_shape.*\(16, 16, 3\).*at least 32.*stem='small'"),
+    (lambda: kerasdl.build("alexnet", input_shape=(64, 64, 3)), ValueError, r"at least 67"),
+    (lambda: kerasdl.build("vgg16", input_shape=(224, 224)), ValueError,
+     r"input_shape.*3 dimensions.*\(224, 224\)"),
+    (lambda: kerasdl.build("lenet5", input_shape=(20, 20, 1)), ValueError, r"at least 28"),
+    (lambda: kerasdl.build("resnet18", num_classes=0), ValueError, r"num_classes.*>= 1.*0"),
+    (lambda: kerasdl.build("mlp", num_classes=-3), ValueError, r"num_classes.*-3"),
+    (lambda: kerasdl.build("mlp", activation="relux"), ValueError,
+     r"activation.*'relux'.*Did you mean 'relu'"),
+    (lambda: kerasdl.build("vgg11", classifier_activation="softmaxx"), ValueError,
+     r"classifier_activation.*'softmaxx'"),
+    (lambda: kerasdl.build("resnet18", include_top=False, pooling="mean"), ValueError,
+     r"pooling.*\[None, 'avg', 'max'\].*'mean'"),
+    (lambda: kerasdl.build("mlp", hidden_units=(16, 8.5)), TypeError,
+     r"hidden_units.*8\.5"),
+    (lambda: kerasdl.build("simple_cnn", filters=(16, "32")), TypeError, r"filters.*'32'"),
+    (lambda: kerasdl.build("densenet121", growth_rate=12.5), TypeError,
+     r"growth_rate.*integer.*12\.5"),
+    (lambda: kerasdl.build("vgg16", fc_units=0), TypeError, r"fc_units.*0"),
+    (lambda: kerasdl.build("resnet18", width_multiplier=0), ValueError,
+     r"width_multiplier.*0"),
+    (lambda: kerasdl.build("resnet18", dropout=1.5), ValueError, r"dropout.*1\.5"),
+    (lambda: kerasdl.build("resnet18", stem="tiny"), ValueError, r"stem.*'tiny'"),
+    (lambda: kerasdl.build("resnet18", depth=20), TypeError,
+     r"unexpected keyword argument.*depth.*accepts"),
+    (lambda: kerasdl.build("vgg16", weights="imagenet"), ValueError,
+     r"weights.*'imagenet'.*not a file"),
+    (lambda: kerasdl.build("googlenet", aux_classifiers=True, input_shape=(32, 32, 3)),
+     ValueError, r"aux_classifiers.*4a.*at least 5x5"),
+    (lambda: kerasdl.list_models(family="recurent"), ValueError, r"family.*'recurent'"),
+    (lambda: datasets.load("mnist_6k"), ValueError, r"'mnist_6k'.*Did you mean 'mnist_5k'"),
+    (lambda: datasets.load("moons", split="validation"), ValueError, r"split.*'validation'"),
+    (lambda: datasets.load("mnist_5k", image_size=20), ValueError, r"image_size.*20.*28"),
+])
+def test_bad_input_is_named(call, error, pattern):
+    with pytest.raises(error, match=pattern):
+        call()
+
+
+def test_missing_tfds_dataset_offline_says_where_and_how(tmp_path):
+    with pytest.raises(datasets.DatasetNotFoundError) as info:
+        datasets.load("cifar10", data_dir=str(tmp_path))
+    message = str(info.value)
+    assert "'cifar10' is not on disk" in message
+    assert str(tmp_path) in message
+    assert "download=True" in message and "tfds.load('cifar10'" in message
