@@ -1,4 +1,4 @@
-"""The `kerasdl` command line: list, info, train.
+"""The `kerasdl` command line: list, info, train, tune.
 
 `--backend` works because this module sets KERAS_BACKEND before anything imports Keras
 (importing `kerasdl` itself does not).
@@ -52,7 +52,35 @@ def _parser():
     p.add_argument("--download", action="store_true", help="let tfds download the dataset")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", default=None, help="output directory (default runs/NAME)")
+
+    p = sub.add_parser("tune", help="search learning rate, dropout and width with KerasTuner")
+    p.add_argument("name")
+    p.add_argument("--tuner", default="random", help="random, hyperband or bayesian")
+    p.add_argument("--max-trials", type=int, default=10)
+    p.add_argument("--dataset", help="default: the model's (lenet5: mnist_5k)")
+    p.add_argument("--backend", choices=BACKENDS, help="default: $KERAS_BACKEND or tensorflow")
+    p.add_argument("--epochs", type=int, help="epochs per trial (Hyperband: the most)")
+    p.add_argument("--objective", default="val_accuracy")
+    p.add_argument("--directory", default=None, help="default tuning_runs/NAME")
+    p.add_argument("--overwrite", action="store_true", help="start over instead of resuming")
+    p.add_argument("--range", type=_range_arg, action="append", default=[],
+                   metavar="NAME=LOW,HIGH", help="search range, e.g. --range lr=1e-4,1e-2")
+    p.add_argument("--limit", type=int, help="use only the first N training examples")
+    p.add_argument("--seed", type=int, default=0)
     return parser
+
+
+def _range_arg(text):
+    """Parse one `--range NAME=LOW,HIGH`."""
+    key, sep, value = text.partition("=")
+    try:
+        low, high = (float(v) for v in value.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--range expects NAME=LOW,HIGH, e.g. lr=1e-4,1e-2; got {text!r}") from None
+    if not sep:
+        raise argparse.ArgumentTypeError(f"--range expects NAME=LOW,HIGH; got {text!r}")
+    return key, (low, high)
 
 
 def main(argv=None):
@@ -63,7 +91,7 @@ def main(argv=None):
         os.environ["KERAS_BACKEND"] = args.backend
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        return {"list": _list, "info": _info, "train": _train}[args.command](args)
+        return {"list": _list, "info": _info, "train": _train, "tune": _tune}[args.command](args)
     except (ValueError, TypeError, FileNotFoundError) as err:
         sys.exit(f"kerasdl {args.command}: {err}")
 
@@ -140,6 +168,21 @@ def _train(args):
         json.dump(metrics, f, indent=2)
     print(f"test accuracy {metrics['test_accuracy']:.4f}, test loss {metrics['test_loss']:.4f}, "
           f"{seconds:.1f} s; wrote model.keras, history.png, metrics.json to {output}")
+    return 0
+
+
+def _tune(args):
+    from tuning.search import search
+
+    directory = args.directory or os.path.join("tuning_runs", args.name)
+    tuner = search(args.name, tuner=args.tuner, dataset=args.dataset,
+                   max_trials=args.max_trials, epochs=_positive(args.epochs, "--epochs"),
+                   objective=args.objective, directory=directory, overwrite=args.overwrite,
+                   ranges=dict(args.range), limit=_positive(args.limit, "--limit"),
+                   seed=args.seed, verbose=2)
+    tuner.results_summary(num_trials=3)
+    if os.path.exists(os.path.join(directory, "best.json")):
+        print(f"wrote best.json and best_model.keras to {directory}")
     return 0
 
 

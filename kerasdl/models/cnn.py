@@ -133,7 +133,7 @@ register(
     "simple_cnn", simple_cnn, family="convolutional",
     paper="LeCun et al. 1989 (the textbook conv-pool-conv-pool-dense network)",
     default_input=(28, 28, 1), min_input=(4, 4, 1), num_classes=10, params=206_922,
-    test_kwargs=dict(SMALL_IMAGE, filters=(4, 8), units=(16,)),
+    test_kwargs=dict(SMALL_IMAGE, filters=(8, 16), units=(32,)),
     train=dict(epochs=10),
 )
 register(
@@ -148,6 +148,6 @@ register(
     paper="Krizhevsky, Sutskever & Hinton 2012, ImageNet classification with deep CNNs",
     default_input=(227, 227, 3), min_input=(67, 67, 3), num_classes=1000,
     params=62_378_344,
-    test_kwargs=dict(SMALL_IMAGE, stem="small", width_multiplier=1 / 8, fc_units=32, dropout=0.0),
+    test_kwargs=dict(SMALL_IMAGE, stem="small", width_multiplier=1 / 4, fc_units=64, dropout=0.0),
     train=dict(model=dict(stem="small", width_multiplier=0.25, fc_units=512)),
 )

@@ -1,0 +1,138 @@
+"""KerasTuner searches: every family's space, every tuner, resume, chief/worker, bad input."""
+
+import glob
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import keras
+import keras_tuner as kt
+import pytest
+
+import kerasdl
+from kerasdl.registry import get_spec
+from tuning import KerasdlHyperModel, make_tuner, search
+from tuning.spaces import check_ranges
+
+TUNE = ["-m", "kerasdl", "tune", "mlp", "--epochs", "1", "--limit", "300"]
+
+
+def env(**extra):
+    return {**os.environ, "KERAS_BACKEND": keras.backend.backend(), **extra}
+
+
+def trials(directory, project="mlp"):
+    """{trial_id: status} of every trial KerasTuner recorded."""
+    found = {}
+    for path in glob.glob(os.path.join(directory, project, "trial_*", "trial.json")):
+        with open(path) as f:
+            record = json.load(f)
+        found[record["trial_id"]] = record["status"]
+    return found
+
+
+@pytest.mark.parametrize("name", kerasdl.list_models())
+def test_every_model_declares_lr_dropout_and_width(name):
+    spec = get_spec(name)
+    hp = kt.HyperParameters()
+    model = KerasdlHyperModel(name, spec.test_kwargs["input_shape"], 3,
+                              model_kwargs=spec.train["model"]).build(hp)
+    assert model.optimizer is not None
+    names = set(hp.values)
+    assert {"lr", "dropout"} <= names
+    assert "width" in names or {"units", "depth"} <= names
+
+
+@pytest.mark.parametrize("name,tuner", [("mlp", "random"), ("mlp", "hyperband"),
+                                        ("mlp", "bayesian"), ("lenet5", "random")])
+def test_tiny_search_writes_best_hyperparameters_and_model(name, tuner, tmp_path):
+    search(name, tuner=tuner, max_trials=2, epochs=1 if tuner != "hyperband" else 2,
+           directory=str(tmp_path), limit=300, verbose=0)
+    best = json.loads((tmp_path / "best.json").read_text())
+    assert best["completed_trials"] == 2
+    assert 0.0 <= best["score"] <= 1.0 and "lr" in best["hyperparameters"]
+    assert set(trials(str(tmp_path), name).values()) == {"COMPLETED"}
+    model = keras.saving.load_model(tmp_path / "best_model.keras")
+    assert model.output_shape[-1] == kerasdl.datasets.info(get_spec(name).train["dataset"]).num_classes
+
+
+def test_killed_search_resumes_without_repeating_finished_trials(tmp_path):
+    command = [sys.executable, *TUNE, "--max-trials", "3", "--directory", str(tmp_path)]
+    first = subprocess.Popen(command, env=env(), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while "COMPLETED" not in trials(str(tmp_path)).values():
+        assert first.poll() is None and time.time() < deadline, "no trial finished"
+        time.sleep(0.1)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    done_before = {t for t, s in trials(str(tmp_path)).items() if s == "COMPLETED"}
+    assert 1 <= len(done_before) < 3
+    mtimes = {t: os.path.getmtime(tmp_path / "mlp" / f"trial_{t}" / "trial.json")
+              for t in done_before}
+
+    again = subprocess.run(command, env=env(), capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    final = trials(str(tmp_path))
+    assert len(final) == 3 and set(final.values()) == {"COMPLETED"}
+    for t, mtime in mtimes.items():  # finished trials were not run again
+        assert os.path.getmtime(tmp_path / "mlp" / f"trial_{t}" / "trial.json") == mtime
+    assert json.loads((tmp_path / "best.json").read_text())["completed_trials"] == 3
+
+
+def test_chief_and_two_workers_on_loopback_run_every_trial_once(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    command = [sys.executable, *TUNE, "--max-trials", "4", "--directory", str(tmp_path)]
+    oracle = dict(KERASTUNER_ORACLE_IP="127.0.0.1", KERASTUNER_ORACLE_PORT=port)
+    procs = [subprocess.Popen(command, env=env(KERASTUNER_TUNER_ID=tuner_id, **oracle),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for tuner_id in ("chief", "tuner0", "tuner1")]
+    try:
+        outputs = [p.communicate(timeout=600)[0] for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    for p, out in zip(procs, outputs):
+        assert p.returncode == 0, out[-3000:]
+    final = trials(str(tmp_path))
+    assert len(final) == 4 and set(final.values()) == {"COMPLETED"}
+    assert json.loads((tmp_path / "best.json").read_text())["completed_trials"] == 4
+
+
+@pytest.mark.parametrize("ranges,error,pattern", [
+    (dict(lr=(1e-2, 1e-4)), ValueError, r"lr.*empty or inverted"),
+    (dict(dropout=(0.3, 0.3)), ValueError, r"dropout.*empty or inverted"),
+    (dict(lr=(0.0, 1e-2)), ValueError, r"lr.*positive"),
+    (dict(width=0.5), TypeError, r"width.*pair"),
+    (dict(heads=(1, 4)), ValueError, r"heads.*searchable"),
+])
+def test_bad_ranges(ranges, error, pattern):
+    with pytest.raises(error, match=pattern):
+        check_ranges(ranges)
+
+
+@pytest.mark.parametrize("kwargs,pattern", [
+    (dict(kind="grid"), r"Unknown tuner 'grid'"),
+    (dict(objective="val_auc"), r"'val_auc' is not a metric the model reports"),
+    (dict(max_trials=0), r"max_trials.*>= 1.*0"),
+])
+def test_bad_tuner_arguments(kwargs, pattern, tmp_path):
+    hypermodel = KerasdlHyperModel("mlp", (2,), 2)
+    args = {"kind": "random", **kwargs}
+    with pytest.raises(ValueError, match=pattern):
+        make_tuner(args.pop("kind"), hypermodel, directory=str(tmp_path), project_name="x",
+                   **args)
+
+
+def test_cli_max_trials_below_one_is_a_clear_error(tmp_path):
+    result = subprocess.run([sys.executable, *TUNE, "--max-trials", "0", "--directory",
+                             str(tmp_path)], env=env(), capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "max_trials" in result.stderr and "received max_trials=0" in result.stderr
+    assert "Traceback" not in result.stderr

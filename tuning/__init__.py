@@ -1,0 +1,8 @@
+"""KerasTuner over kerasdl: every registered model family declares a search space
+(learning rate, dropout, width and, where it fits, depth), searched with RandomSearch,
+Hyperband or BayesianOptimization; resumable, and distributed with KerasTuner's own
+chief/worker mode. See `tuning.search.search` and `kerasdl tune`.
+"""
+
+from tuning.search import KerasdlHyperModel, make_tuner, search  # noqa: F401
+from tuning.spaces import DEFAULT_RANGES, check_ranges, declare  # noqa: F401
