@@ -34,8 +34,8 @@ def run_backend(max_epochs, max_trials):
                           callbacks=[keras.callbacks.EarlyStopping("val_accuracy", patience=2)])
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        tuner = search("lenet5", tuner="hyperband", max_trials=max_trials, epochs=max_epochs,
-                       directory=tmp, verbose=0)
+        search("lenet5", tuner="hyperband", max_trials=max_trials, epochs=max_epochs,
+               directory=tmp, verbose=0)
         best = json.load(open(os.path.join(tmp, "best.json")))
     return {"backend": keras.backend.backend(),
             "default_val_accuracy": max(history.history["val_accuracy"]),

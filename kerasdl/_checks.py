@@ -124,3 +124,17 @@ def check_input_shape(input_shape, default, *, model, min_size, hint=""):
             f"width must be at least {min_size}{hint}."
         )
     return tuple(int(v) for v in input_shape)
+
+
+def check_stem_input(stem, input_shape, default, *, model, min_sizes):
+    """Check `stem` ("imagenet" or "small") and resolve `input_shape` against its minimum.
+
+    Args:
+        min_sizes: ``(imagenet_minimum, small_minimum)`` height and width.
+    """
+    check_choice(stem, "stem", ("imagenet", "small"))
+    imagenet_min, small_min = min_sizes
+    if stem == "imagenet":
+        return check_input_shape(input_shape, default, model=model, min_size=imagenet_min,
+                                 hint=f", or use stem='small' (minimum {small_min})")
+    return check_input_shape(input_shape, default, model=model, min_size=small_min)

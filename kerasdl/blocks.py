@@ -38,6 +38,20 @@ def conv_bn_act(x, filters, kernel_size, *, strides=1, padding="same", activatio
     return x
 
 
+def stem(x, filters, kind, *, name="conv1"):
+    """The ResNet/DenseNet stem.
+
+    "imagenet": 7x7 stride-2 convolution and 3x3 stride-2 max pooling (a quarter of the
+    resolution); "small": one 3x3 stride-1 convolution, for CIFAR-sized images.
+    """
+    if kind == "small":
+        return conv_bn_act(x, filters, 3, name=name)
+    x = layers.ZeroPadding2D(3, name=f"{name}_pad")(x)
+    x = conv_bn_act(x, filters, 7, strides=2, padding="valid", name=name)
+    x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
+    return layers.MaxPooling2D(3, strides=2, name="pool1")(x)
+
+
 def bn_act_conv(x, filters, kernel_size, *, name, padding="same"):
     """Pre-activation BatchNorm -> ReLU -> Conv2D, as in DenseNet."""
     x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_bn")(x)

@@ -4,5 +4,8 @@ Hyperband or BayesianOptimization; resumable, and distributed with KerasTuner's 
 chief/worker mode. See `tuning.search.search` and `kerasdl tune`.
 """
 
-from tuning.search import KerasdlHyperModel, make_tuner, search  # noqa: F401
-from tuning.spaces import DEFAULT_RANGES, check_ranges, declare  # noqa: F401
+from tuning.search import KerasdlHyperModel, make_tuner, search
+from tuning.spaces import DEFAULT_RANGES, check_ranges, declare
+
+__all__ = ["KerasdlHyperModel", "make_tuner", "search", "DEFAULT_RANGES", "check_ranges",
+           "declare"]

@@ -3,7 +3,7 @@
 import keras
 from keras import layers
 
-from kerasdl._checks import check_choice, check_float, check_input_shape, check_int_tuple
+from kerasdl._checks import check_float, check_input_shape, check_int_tuple, check_stem_input
 from kerasdl.blocks import check_head_args, conv_bn_act, finish, head, scaled
 from kerasdl.layers import LocalResponseNormalization
 from kerasdl.registry import register
@@ -93,12 +93,10 @@ def alexnet(input_shape=(227, 227, 3), num_classes=1000, include_top=True, pooli
         (others): as in every kerasdl builder; see `kerasdl.build`.
     """
     check_head_args(num_classes, include_top, pooling, classifier_activation, dropout)
-    check_choice(stem, "stem", ("imagenet", "small"))
     check_float(width_multiplier, "width_multiplier", 0.0, 16.0, low_inclusive=False)
     (fc_units,) = check_int_tuple(fc_units, "fc_units")
-    input_shape = check_input_shape(
-        input_shape, (227, 227, 3), model=name, min_size=67 if stem == "imagenet" else 15,
-        hint=", or use stem='small' (minimum 15)" if stem == "imagenet" else "")
+    input_shape = check_stem_input(stem, input_shape, (227, 227, 3), model=name,
+                                   min_sizes=(67, 15))
     f = lambda n: scaled(n, width_multiplier)  # noqa: E731
 
     inputs = keras.Input(shape=input_shape, name="inputs")

@@ -3,9 +3,10 @@
 import keras
 from keras import layers
 
-from kerasdl._checks import check_choice, check_float, check_input_shape, check_int
-from kerasdl.blocks import (BN_EPSILON, check_head_args, conv_bn_act, dense_block, finish,
-                            head, transition_block)
+from kerasdl._checks import check_float, check_int, check_stem_input
+from kerasdl.blocks import (BN_EPSILON, check_head_args, dense_block, finish, head,
+                            transition_block)
+from kerasdl.blocks import stem as stem_block
 from kerasdl.registry import register
 
 
@@ -27,21 +28,13 @@ def densenet(blocks, input_shape=(224, 224, 3), num_classes=1000, include_top=Tr
         (others): as in every kerasdl builder; see `kerasdl.build`.
     """
     check_head_args(num_classes, include_top, pooling, classifier_activation, dropout)
-    check_choice(stem, "stem", ("imagenet", "small"))
     check_int(growth_rate, "growth_rate")
     check_float(compression, "compression", 0.0, 1.0, low_inclusive=False, high_inclusive=True)
-    input_shape = check_input_shape(
-        input_shape, (224, 224, 3), model=name, min_size=32 if stem == "imagenet" else 8,
-        hint=", or use stem='small' (minimum 8)" if stem == "imagenet" else "")
+    input_shape = check_stem_input(stem, input_shape, (224, 224, 3), model=name,
+                                   min_sizes=(32, 8))
 
     inputs = keras.Input(shape=input_shape, name="inputs")
-    if stem == "imagenet":
-        x = layers.ZeroPadding2D(3, name="conv1_pad")(inputs)
-        x = conv_bn_act(x, 2 * growth_rate, 7, strides=2, padding="valid", name="conv1")
-        x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
-        x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
-    else:
-        x = conv_bn_act(inputs, 2 * growth_rate, 3, name="conv1")
+    x = stem_block(inputs, 2 * growth_rate, stem)
     for i, count in enumerate(blocks, start=2):
         x = dense_block(x, count, growth_rate, name=f"conv{i}")
         if i < len(blocks) + 1:

@@ -3,7 +3,7 @@
 import keras
 from keras import layers
 
-from kerasdl._checks import check_choice, check_float, check_input_shape, check_int
+from kerasdl._checks import check_float, check_int, check_stem_input
 from kerasdl.blocks import check_head_args, conv_bn_act, finish, head, inception_module, scaled
 from kerasdl.registry import register
 
@@ -40,12 +40,10 @@ def googlenet(input_shape=(224, 224, 3), num_classes=1000, include_top=True, poo
         (others): as in every kerasdl builder; see `kerasdl.build`.
     """
     check_head_args(num_classes, include_top, pooling, classifier_activation, dropout)
-    check_choice(stem, "stem", ("imagenet", "small"))
     check_float(width_multiplier, "width_multiplier", 0.0, 16.0, low_inclusive=False)
     check_int(large_kernel, "large_kernel")
-    input_shape = check_input_shape(
-        input_shape, (224, 224, 3), model=name, min_size=32 if stem == "imagenet" else 8,
-        hint=", or use stem='small' (minimum 8)" if stem == "imagenet" else "")
+    input_shape = check_stem_input(stem, input_shape, (224, 224, 3), model=name,
+                                   min_sizes=(32, 8))
     if aux_classifiers and not include_top:
         raise ValueError("`aux_classifiers=True` needs include_top=True: the auxiliary "
                          "classifiers are part of the top.")

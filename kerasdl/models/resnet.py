@@ -1,10 +1,10 @@
 """ResNet-18/34/50 (He et al., 2015)."""
 
 import keras
-from keras import layers
 
-from kerasdl._checks import check_choice, check_float, check_input_shape
-from kerasdl.blocks import check_head_args, conv_bn_act, finish, head, residual_block, scaled
+from kerasdl._checks import check_float, check_stem_input
+from kerasdl.blocks import check_head_args, finish, head, residual_block, scaled
+from kerasdl.blocks import stem as stem_block
 from kerasdl.registry import register
 
 STAGE_FILTERS = (64, 128, 256, 512)
@@ -28,21 +28,12 @@ def resnet(blocks, bottleneck, input_shape=(224, 224, 3), num_classes=1000, incl
         (others): as in every kerasdl builder; see `kerasdl.build`.
     """
     check_head_args(num_classes, include_top, pooling, classifier_activation, dropout)
-    check_choice(stem, "stem", ("imagenet", "small"))
     check_float(width_multiplier, "width_multiplier", 0.0, 16.0, low_inclusive=False)
-    input_shape = check_input_shape(
-        input_shape, (224, 224, 3), model=name, min_size=32 if stem == "imagenet" else 8,
-        hint=", or use stem='small' (minimum 8)" if stem == "imagenet" else "")
+    input_shape = check_stem_input(stem, input_shape, (224, 224, 3), model=name,
+                                   min_sizes=(32, 8))
 
     inputs = keras.Input(shape=input_shape, name="inputs")
-    if stem == "imagenet":
-        x = layers.ZeroPadding2D(3, name="conv1_pad")(inputs)
-        x = conv_bn_act(x, scaled(64, width_multiplier), 7, strides=2, padding="valid",
-                        name="conv1")
-        x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
-        x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
-    else:
-        x = conv_bn_act(inputs, scaled(64, width_multiplier), 3, name="conv1")
+    x = stem_block(inputs, scaled(64, width_multiplier), stem)
     for stage, (count, filters) in enumerate(zip(blocks, STAGE_FILTERS), start=2):
         for b in range(1, count + 1):
             x = residual_block(x, scaled(filters, width_multiplier),
