@@ -150,7 +150,7 @@ def _train(args):
     model = registry.build(args.name, input_shape=train[0].shape[1:],
                            num_classes=info.num_classes, **model_kwargs)
     print(f"kerasdl: training {args.name} ({model.count_params():,} parameters) on {dataset} "
-          f"with the {keras.backend.backend()} backend: {epochs} epochs, batch {batch_size}, "
+          f"with the {keras.backend.backend()} backend: epochs {epochs}, batch {batch_size}, "
           f"lr {lr}, augmentation {'on' if augment else 'off'}")
     start = time.perf_counter()
     history, metrics = train_classifier(model, train, test, epochs=epochs,
