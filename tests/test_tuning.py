@@ -60,6 +60,15 @@ def test_tiny_search_writes_best_hyperparameters_and_model(name, tuner, tmp_path
     assert model.output_shape[-1] == kerasdl.datasets.info(get_spec(name).train["dataset"]).num_classes
 
 
+def test_overwrite_starts_the_search_over(tmp_path):
+    search("mlp", max_trials=2, epochs=1, directory=str(tmp_path), limit=300, verbose=0)
+    assert len(trials(str(tmp_path))) == 2
+    search("mlp", max_trials=1, epochs=1, directory=str(tmp_path), limit=300, overwrite=True,
+           verbose=0)
+    assert len(trials(str(tmp_path))) == 1
+    assert json.loads((tmp_path / "best.json").read_text())["completed_trials"] == 1
+
+
 def test_killed_search_resumes_without_repeating_finished_trials(tmp_path):
     command = [sys.executable, *TUNE, "--max-trials", "3", "--directory", str(tmp_path)]
     first = subprocess.Popen(command, env=env(), stdout=subprocess.DEVNULL,
