@@ -92,7 +92,7 @@ def search(model_name, *, tuner="random", dataset=None, max_trials=10, epochs=No
 
     The model's training set is split 80/20 into training and validation; the test set
     is left alone. Trials stop early when the objective stops improving for 2 epochs.
-    Writes ``best.json`` (hyperparameters, score, baseline-free) and ``best_model.keras``
+    Writes ``best.json`` (hyperparameters, score, trials completed) and ``best_model.keras``
     to `directory` (not in worker processes).
 
     Args:

@@ -62,7 +62,7 @@ def declare(hp, spec, ranges, explicit=()):
         width_range = LARGE_MODEL_WIDTH
     defaults = {n: p.default for n, p in inspect.signature(spec.builder).parameters.items()}
     if "hidden_units" in spec.arguments:
-        depth = hp.Int("depth", *ranges["depth"])
+        depth = hp.Int("depth", *(int(v) for v in ranges["depth"]))
         units = hp.Int("units", scaled(64, width_range[0]), scaled(64, width_range[1]),
                        sampling="log")
         kwargs["hidden_units"] = (units,) * depth
