@@ -60,7 +60,7 @@ def _parser():
     p.add_argument("--dataset", help="default: the model's (lenet5: mnist_5k)")
     p.add_argument("--backend", choices=BACKENDS, help="default: $KERAS_BACKEND or tensorflow")
     p.add_argument("--epochs", type=int, help="epochs per trial (Hyperband: the most)")
-    p.add_argument("--objective", default="val_accuracy")
+    p.add_argument("--objective", help="default: val_accuracy, or val_loss for regression")
     p.add_argument("--directory", default=None, help="default tuning_runs/NAME")
     p.add_argument("--overwrite", action="store_true", help="start over instead of resuming")
     p.add_argument("--range", type=_range_arg, action="append", default=[],
@@ -128,46 +128,44 @@ def _train(args):
     defaults = spec.train
     dataset = args.dataset or defaults["dataset"]
     info = datasets.info(dataset)
-    if info.kind == "text":
-        raise ValueError(f"--dataset {dataset} is text; {args.name} takes {spec.default_input} inputs.")
     epochs = _positive(args.epochs, "--epochs") or defaults["epochs"]
     batch_size = _positive(args.batch_size, "--batch-size") or defaults["batch_size"]
     lr = args.lr or defaults["lr"]
     augment = defaults["augment"] and info.kind == "image" and not args.no_augment
     image_size = args.image_size or defaults["image_size"]
     output = args.output or os.path.join("runs", args.name)
-
-    load = dict(data_dir=args.data_dir, download=args.download, image_size=image_size)
-    train = datasets.load(dataset, "train", **load)
-    test = datasets.load(dataset, "test", **load)
+    train, test, data_kwargs = datasets.load_for_model(
+        spec.name, dataset, data_dir=args.data_dir, download=args.download,
+        image_size=image_size)
 
     import keras
 
-    from kerasdl.training import plot_history, train_classifier
+    from kerasdl.training import plot_history, train_model
 
     keras.utils.set_random_seed(args.seed)
-    model_kwargs = {**defaults["model"], **dict(args.arg)}
-    model = registry.build(args.name, input_shape=train[0].shape[1:],
-                           num_classes=info.num_classes, **model_kwargs)
+    model_kwargs = {**data_kwargs, **defaults["model"], **dict(args.arg)}
+    model = registry.build(args.name, **model_kwargs)
     print(f"kerasdl: training {args.name} ({model.count_params():,} parameters) on {dataset} "
           f"with the {keras.backend.backend()} backend: epochs {epochs}, batch {batch_size}, "
           f"lr {lr}, augmentation {'on' if augment else 'off'}")
     start = time.perf_counter()
-    history, metrics = train_classifier(model, train, test, epochs=epochs,
-                                        batch_size=batch_size, lr=lr, augment=augment,
-                                        seed=args.seed, verbose=2)
+    history, metrics = train_model(model, train, test, task=defaults["task"] or info.task,
+                                   epochs=epochs,
+                                   batch_size=batch_size, lr=lr, augment=augment,
+                                   seed=args.seed, verbose=2)
     seconds = time.perf_counter() - start
 
     os.makedirs(output, exist_ok=True)
     model.save(os.path.join(output, "model.keras"))
     plot_history(history, os.path.join(output, "history.png"))
+    scores = ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in metrics.items())
     metrics.update(model=args.name, dataset=dataset, backend=keras.backend.backend(),
                    epochs=epochs, batch_size=batch_size, lr=lr, augment=augment,
-                   model_kwargs=model_kwargs, seconds=round(seconds, 2))
+                   model_kwargs={k: v for k, v in model_kwargs.items() if k != "input_shape"},
+                   seconds=round(seconds, 2))
     with open(os.path.join(output, "metrics.json"), "w") as f:
         json.dump(metrics, f, indent=2)
-    print(f"test accuracy {metrics['test_accuracy']:.4f}, test loss {metrics['test_loss']:.4f}, "
-          f"{seconds:.1f} s; wrote model.keras, history.png, metrics.json to {output}")
+    print(f"{scores}, {seconds:.1f} s; wrote model.keras, history.png, metrics.json to {output}")
     return 0
 
 

@@ -6,7 +6,12 @@ make_moons). The tensorflow-datasets sets (``mnist``, ``fashion_mnist``, ``cifar
 ``imdb_reviews``) are read from `data_dir`; nothing is downloaded unless
 ``download=True``.
 
-Images come as float32 in [0, 1] with a channel axis, labels as int32.
+Offline sequence sets with known answers (`kerasdl.sequences`): ``adding``,
+``periodic``, ``reverse``, ``topics`` and the Word2Vec pairs ``topics_skipgram`` and
+``topics_cbow`` made from the ``topics`` corpus. `vectorize_text` turns the
+``imdb_reviews`` texts into padded token ids.
+
+Images come as float32 in [0, 1] with a channel axis, class labels as int32.
 """
 
 import dataclasses
@@ -14,6 +19,7 @@ import os
 
 import numpy as np
 
+from kerasdl import sequences
 from kerasdl._checks import check_choice, closest
 
 SPLITS = ("train", "test")
@@ -28,9 +34,11 @@ class DatasetInfo:
     name: str
     input_shape: tuple
     num_classes: int
-    kind: str  # "image", "features" or "text"
+    kind: str  # "image", "features", "text", "sequence", "tokens", "seq2seq" or "pairs"
     source: str
     description: str
+    task: str = "classification"  # or "regression", "binary": see kerasdl.training.TASKS
+    build: dict = dataclasses.field(default_factory=dict)  # builder arguments it implies
 
 
 DATASETS = {d.name: d for d in (
@@ -48,6 +56,23 @@ DATASETS = {d.name: d for d in (
     DatasetInfo("cifar10", (32, 32, 3), 10, "image", "tfds", "CIFAR-10 via tensorflow-datasets"),
     DatasetInfo("imdb_reviews", (), 2, "text", "tfds",
                 "IMDB reviews (raw text, binary sentiment) via tensorflow-datasets"),
+    DatasetInfo("adding", (100, 2), 1, "sequence", "kerasdl.sequences",
+                "the adding problem, T = 100: 10,000 train (seed 0) / 1,000 test (seed 1)",
+                task="regression"),
+    DatasetInfo("periodic", (50, 1), 1, "sequence", "kerasdl.sequences",
+                "next value of a noisy two-sine series from 50 steps: 2,000 / 500 windows",
+                task="regression"),
+    DatasetInfo("reverse", (10,), 20, "seq2seq", "kerasdl.sequences",
+                "reverse 10 tokens over a 20-token vocabulary: 10,000 / 1,000 pairs",
+                build={"vocab_size": 20}),
+    DatasetInfo("topics", (12,), 4, "tokens", "kerasdl.sequences",
+                "5-12 word sentences, each from one of 4 topics of 10 words: 2,000 / 500",
+                build={"vocab_size": 41}),
+    DatasetInfo("topics_skipgram", (1,), 1, "pairs", "kerasdl.sequences",
+                "skip-gram pairs (window 2, 4 negatives) of the topics corpus", task="binary",
+                build={"vocab_size": 41}),
+    DatasetInfo("topics_cbow", (4,), 41, "pairs", "kerasdl.sequences",
+                "CBOW windows (2 each side) of the topics corpus", build={"vocab_size": 41}),
 )}
 
 
@@ -86,21 +111,58 @@ def load(name, split="train", *, data_dir=None, download=False, image_size=None,
     """
     dataset = info(name)
     check_choice(split, "split", SPLITS)
-    loaders = {"mnist_5k": _mnist_5k, "digits": _digits, "moons": _moons}
-    if name in loaders:
-        x, y = loaders[name](split)
+    if name in _LOADERS:
+        x, y = _LOADERS[name](split)
     else:
         x, y = _tfds(name, split, data_dir, download)
         if dataset.kind == "image":
             x = x.astype("float32") / 255.0
     if image_size is not None:
+        if dataset.kind != "image":
+            raise ValueError(f"`image_size` applies to image datasets; {name!r} is {dataset.kind}.")
         x = pad_images(x, image_size)
-    y = y.astype("int32")
+    if dataset.task == "classification":
+        y = y.astype("int32")
     if as_tf_dataset:
         import tensorflow as tf
 
         return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
     return x, y
+
+
+def load_for_model(model_name, dataset=None, *, data_dir=None, download=False,
+                   image_size=None):
+    """Train and test data for a registered model, and the builder arguments the data
+    implies (input shape, classes, vocabulary), only those the builder takes.
+
+    Args:
+        model_name: a registered name.
+        dataset: default: the model's training dataset.
+        data_dir, download, image_size: as in `load`. Text sets (``imdb_reviews``) are
+            turned into token ids by `vectorize_text`, for models taking `vocab_size`.
+
+    Returns:
+        ``(train, test, build_kwargs)``.
+    """
+    from kerasdl.registry import get_spec
+
+    spec = get_spec(model_name)
+    dataset = info(dataset or spec.train["dataset"])
+    if dataset.kind == "text" and "vocab_size" not in spec.arguments:
+        raise ValueError(f"dataset {dataset.name!r} is text; {spec.name} takes "
+                         f"{spec.default_input} inputs, not token ids.")
+    load_args = dict(data_dir=data_dir, download=download, image_size=image_size)
+    train = load(dataset.name, "train", **load_args)
+    test = load(dataset.name, "test", **load_args)
+    implied = {"input_shape": dataset.input_shape, "num_classes": dataset.num_classes,
+               **dataset.build}
+    if dataset.kind == "text":
+        x_train, x_test, vocabulary = vectorize_text(train[0], test[0])
+        train, test = (x_train, train[1]), (x_test, test[1])
+        implied["vocab_size"] = len(vocabulary)
+    if isinstance(train[0], np.ndarray):
+        implied["input_shape"] = train[0].shape[1:]
+    return train, test, {k: v for k, v in implied.items() if k in spec.arguments}
 
 
 def pad_images(x, image_size):
@@ -146,6 +208,63 @@ def _moons(split):
     n, seed = (1000, 0) if split == "train" else (500, 1)
     x, y = make_moons(n_samples=n, noise=0.2, random_state=seed)
     return x.astype("float32"), y
+
+
+def _synthetic(generate, sizes):
+    """A loader for a `kerasdl.sequences` task: the train split from seed 0, test from 1."""
+    def load(split):
+        return generate(sizes[split], seed=0 if split == "train" else 1)
+    return load
+
+
+def _word2vec(kind):
+    def load(split):
+        from kerasdl.models.word2vec import cbow_windows, skipgram_pairs
+
+        sentences, _ = _topics(split)
+        if kind == "skipgram":
+            return skipgram_pairs(sentences, vocab_size=41, seed=0 if split == "train" else 1)
+        return cbow_windows(sentences)
+    return load
+
+
+def _topics(split):
+    return sequences.topic_corpus(2_000 if split == "train" else 500, seed=0 if split == "train" else 1)
+
+
+def gaussian_ring(n, *, modes=8, radius=2.0, std=0.02, seed=0):
+    """`n` points (n, 2) from a mixture of `modes` Gaussians (std `std`) evenly spaced on a
+    circle of `radius`: the classic GAN mode-collapse test. Also returns the centres."""
+    rng = np.random.default_rng(seed)
+    angles = 2 * np.pi * np.arange(modes) / modes
+    centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    points = centres[rng.integers(0, modes, n)] + std * rng.standard_normal((n, 2))
+    return points.astype("float32"), centres.astype("float32")
+
+
+def vectorize_text(train_texts, test_texts, *, vocab_size=20_000, sequence_length=200):
+    """Token ids for raw texts (e.g. ``imdb_reviews``) with Keras's `TextVectorization`,
+    its vocabulary learned from `train_texts` only.
+
+    Returns:
+        ``(train_ids, test_ids, vocabulary)``: int32 arrays (N, sequence_length), 0 =
+        padding, 1 = out of vocabulary; the vocabulary list.
+    """
+    import keras
+
+    vectorizer = keras.layers.TextVectorization(max_tokens=vocab_size,
+                                                output_sequence_length=sequence_length)
+    vectorizer.adapt(np.asarray(train_texts))
+    ids = [keras.ops.convert_to_numpy(vectorizer(np.asarray(t))).astype("int32")
+           for t in (train_texts, test_texts)]
+    return ids[0], ids[1], vectorizer.get_vocabulary()
+
+
+_LOADERS = {"mnist_5k": _mnist_5k, "digits": _digits, "moons": _moons, "topics": _topics,
+            "topics_skipgram": _word2vec("skipgram"), "topics_cbow": _word2vec("cbow"),
+            "adding": _synthetic(sequences.adding_problem, {"train": 10_000, "test": 1_000}),
+            "periodic": _synthetic(sequences.noisy_periodic, {"train": 2_000, "test": 500}),
+            "reverse": _synthetic(sequences.reverse_sequences, {"train": 10_000, "test": 1_000})}
 
 
 def _tfds(name, split, data_dir, download):

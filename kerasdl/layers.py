@@ -38,3 +38,158 @@ class LocalResponseNormalization(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "depth_radius": self.depth_radius,
                 "bias": self.bias, "alpha": self.alpha, "beta": self.beta}
+
+
+def _check_heads(d_model, num_heads):
+    from kerasdl._checks import check_int
+
+    check_int(d_model, "d_model")
+    check_int(num_heads, "num_heads")
+    if d_model % num_heads:
+        raise ValueError(
+            f"`d_model`={d_model} must be divisible by `num_heads`={num_heads} (each head gets "
+            f"d_model / num_heads dimensions); e.g. num_heads in "
+            f"{[h for h in range(1, min(d_model, 16) + 1) if d_model % h == 0]}."
+        )
+
+
+@keras.saving.register_keras_serializable(package="kerasdl")
+class PaddingMask(keras.layers.Layer):
+    """True where a token sequence holds a real token, False where it holds padding (0)."""
+
+    def call(self, tokens):
+        return ops.not_equal(tokens, 0)
+
+    def compute_output_spec(self, tokens):
+        return keras.KerasTensor(tokens.shape, dtype="bool")
+
+
+@keras.saving.register_keras_serializable(package="kerasdl")
+class PositionalEmbedding(keras.layers.Layer):
+    """Token embedding plus the fixed sinusoidal position table (Vaswani et al., 2017).
+
+    ``PE[p, 2i] = sin(p / 10000^(2i/d))``, ``PE[p, 2i+1] = cos(p / 10000^(2i/d))``; token
+    embeddings are scaled by sqrt(d_model), as in the paper.
+
+    Args:
+        vocab_size: number of token ids (0 is padding).
+        max_length: rows of the position table; longer sequences are refused.
+        d_model: embedding width.
+    """
+
+    def __init__(self, vocab_size, max_length, d_model, **kwargs):
+        from kerasdl._checks import check_int
+
+        super().__init__(**kwargs)
+        self.vocab_size = check_int(vocab_size, "vocab_size")
+        self.max_length = check_int(max_length, "max_length")
+        self.d_model = check_int(d_model, "d_model")
+        self.tokens = keras.layers.Embedding(vocab_size, d_model, name="token_embedding")
+
+    def build(self, input_shape):
+        self._check_length(input_shape[-1])
+        self.tokens.build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, self.d_model)
+
+    def _check_length(self, length):
+        if isinstance(length, int) and length > self.max_length:
+            raise ValueError(
+                f"Sequence length {length} is longer than the positional table "
+                f"(max_length={self.max_length}); build the model with max_length >= {length} "
+                f"or truncate the sequences."
+            )
+
+    def call(self, tokens):
+        length = ops.shape(tokens)[-1]
+        self._check_length(length)
+        positions = ops.cast(ops.arange(length), "float32")[:, None]
+        rates = ops.power(10000.0, -ops.cast(ops.arange(0, self.d_model, 2), "float32")
+                          / self.d_model)
+        angles = positions * rates[None, :]
+        table = ops.reshape(ops.stack([ops.sin(angles), ops.cos(angles)], axis=-1),
+                            (length, -1))[:, : self.d_model]
+        x = self.tokens(tokens) * ops.sqrt(ops.cast(self.d_model, self.compute_dtype))
+        return x + ops.cast(table, x.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size,
+                "max_length": self.max_length, "d_model": self.d_model}
+
+
+@keras.saving.register_keras_serializable(package="kerasdl")
+class TransformerBlock(keras.layers.Layer):
+    """A post-norm Transformer block (Vaswani et al., 2017): encoder or decoder.
+
+    Encoder: self-attention, then a position-wise feed-forward net. Decoder
+    (``causal=True``): causal self-attention, cross-attention over an encoder's output
+    (``context``), then the feed-forward net. Each sub-layer is wrapped as
+    ``LayerNorm(x + Dropout(sublayer(x)))``.
+
+    Call arguments:
+        x: (batch, length, d_model).
+        padding_mask: (batch, length) booleans, False at padding (keys are masked).
+        context: the encoder's output (decoder only), (batch, source_length, d_model).
+        context_mask: (batch, source_length) booleans for `context`.
+
+    Args:
+        d_model: width of the block's input and output.
+        num_heads: attention heads; must divide `d_model`.
+        ff_dim: hidden width of the feed-forward net.
+        dropout: dropout rate on every sub-layer's output and on the attention weights.
+        causal: build a decoder block (causal self-attention and cross-attention).
+    """
+
+    def __init__(self, d_model, num_heads, ff_dim, dropout=0.0, causal=False, **kwargs):
+        super().__init__(**kwargs)
+        _check_heads(d_model, num_heads)
+        self.d_model, self.num_heads, self.ff_dim = d_model, num_heads, ff_dim
+        self.dropout, self.causal = dropout, causal
+        attention = dict(num_heads=num_heads, key_dim=d_model // num_heads, dropout=dropout)
+        self.self_attention = keras.layers.MultiHeadAttention(**attention, name="self_attention")
+        self.cross_attention = (keras.layers.MultiHeadAttention(**attention, name="cross_attention")
+                                if causal else None)
+        self.ff1 = keras.layers.Dense(ff_dim, activation="relu", name="ff1")
+        self.ff2 = keras.layers.Dense(d_model, name="ff2")
+        self.norms = [keras.layers.LayerNormalization(epsilon=1e-5, name=f"norm{i}")
+                      for i in range(3 if causal else 2)]
+        self.drop = keras.layers.Dropout(dropout)
+
+    def build(self, input_shape):
+        self._check_width(input_shape, "x")
+        for attention in (self.self_attention, self.cross_attention):
+            if attention is not None:  # the context has the same width (checked in call)
+                attention.build(input_shape, input_shape)
+        self.ff1.build(input_shape)
+        self.ff2.build((*input_shape[:-1], self.ff_dim))
+        for norm in self.norms:
+            norm.build(input_shape)
+
+    def _check_width(self, shape, what):
+        if shape[-1] != self.d_model:
+            raise ValueError(
+                f"TransformerBlock `{what}` has last dimension {shape[-1]} but d_model is "
+                f"{self.d_model}: encoder and decoder widths must match (shape {tuple(shape)})."
+            )
+
+    def call(self, x, context=None, padding_mask=None, context_mask=None, training=None):
+        self._check_width(x.shape, "x")
+        if self.causal:
+            if context is None:
+                raise ValueError("A decoder TransformerBlock (causal=True) needs `context`, "
+                                 "the encoder's output.")
+            self._check_width(context.shape, "context")
+        y = self.self_attention(x, x, query_mask=padding_mask, value_mask=padding_mask,
+                                use_causal_mask=self.causal, training=training)
+        x = self.norms[0](x + self.drop(y, training=training))
+        if self.causal:
+            y = self.cross_attention(x, context, query_mask=padding_mask,
+                                     value_mask=context_mask, training=training)
+            x = self.norms[1](x + self.drop(y, training=training))
+        y = self.ff2(self.drop(self.ff1(x), training=training))
+        return self.norms[-1](x + self.drop(y, training=training))
+
+    def get_config(self):
+        return {**super().get_config(), "d_model": self.d_model, "num_heads": self.num_heads,
+                "ff_dim": self.ff_dim, "dropout": self.dropout, "causal": self.causal}

@@ -12,7 +12,8 @@ import inspect
 from kerasdl._checks import closest
 
 _REGISTRY = {}
-_FAMILY_MODULES = ("mlp", "cnn", "vgg", "googlenet", "resnet", "densenet")
+_FAMILY_MODULES = ("mlp", "cnn", "vgg", "googlenet", "resnet", "densenet", "recurrent",
+                   "attention", "transformer", "word2vec", "autoencoder", "gan")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,7 +22,8 @@ class ModelSpec:
 
     Attributes:
         name: registered name, also the default Keras model name.
-        family: "feedforward" or "convolutional" (later: "recurrent", ...).
+        family: "feedforward", "convolutional", "recurrent", "attention", "transformer",
+            "embedding", "autoencoder" or "generative".
         builder: the family's generic builder function.
         fixed: keyword arguments this variant pins (e.g. ``depth=16`` for VGG-16).
         paper: the reference.
@@ -31,7 +33,8 @@ class ModelSpec:
         params: trainable parameters at the paper's size (BN statistics excluded).
         test_kwargs: a small configuration the registry-wide tests build.
         train: defaults for `kerasdl train` (dataset, epochs, batch_size, lr, augment,
-            image_size, and builder keyword arguments under "model").
+            image_size, task -- None for the dataset's own, see
+            `kerasdl.training.TASKS` -- and builder keyword arguments under "model").
     """
 
     name: str
@@ -59,7 +62,7 @@ def register(name, builder, *, family, paper, default_input, min_input, num_clas
     if name in _REGISTRY:
         raise ValueError(f"A model named {name!r} is already registered.")
     defaults = {"dataset": "mnist_5k", "epochs": 10, "batch_size": 64, "lr": 1e-3,
-                "augment": True, "image_size": None, "model": {}}
+                "augment": True, "image_size": None, "task": None, "model": {}}
     _REGISTRY[name] = ModelSpec(
         name=name, family=family, builder=builder, fixed=fixed, paper=paper,
         default_input=tuple(default_input), min_input=tuple(min_input),
@@ -110,6 +113,15 @@ def build(name, **kwargs):
         )
     kwargs.setdefault("name", name)
     return spec.builder(**spec.fixed, **kwargs)
+
+
+def load_model(path, **kwargs):
+    """`keras.saving.load_model` with every kerasdl layer and model class (GAN, VAE, ...)
+    registered, so that any kerasdl `.keras` file loads, on any backend."""
+    import keras
+
+    _load_families()
+    return keras.saving.load_model(path, **kwargs)
 
 
 def list_models(pattern=None, family=None):

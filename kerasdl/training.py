@@ -74,16 +74,40 @@ class AugmentedImages(keras.utils.PyDataset):
         self.order = self.rng.permutation(len(self.x))
 
 
-def compile_classifier(model, *, lr=1e-3, decay_steps=None, optimizer="adam", clipnorm=None):
-    """Compile `model` (softmax outputs, integer labels) with Adam or SGD.
+# Loss and metrics of each task; None: the model computes its own loss (GAN, VAE).
+TASKS = {
+    "classification": ("sparse_categorical_crossentropy", ("accuracy",)),
+    "regression": ("mse", ("mae", "rmse")),
+    "binary": ("binary_crossentropy", ("binary_accuracy",)),
+    "reconstruction": ("mse", ("mae",)),  # fit(x, x)
+    "variational": (None, ()),  # fit(x); VAE.compute_loss
+    "adversarial": (None, ()),  # fit(x), or fit(x, labels) when conditional
+}
+
+
+def _metric(name):
+    return keras.metrics.RootMeanSquaredError(name="rmse") if name == "rmse" else name
+
+
+def compile_model(model, *, task="classification", lr=1e-3, decay_steps=None, optimizer="adam",
+                  clipnorm=None):
+    """Compile `model` for `task` with Adam or SGD.
 
     Args:
+        task: "classification" (softmax outputs, integer labels: cross-entropy, accuracy),
+            "regression" (MSE; MAE and RMSE), "binary" (sigmoid outputs: binary
+            cross-entropy and accuracy), "reconstruction" (an autoencoder: MSE, MAE),
+            "variational" (a VAE: its own loss) or "adversarial" (a GAN: two Adam
+            optimizers with beta_1 = 0.5, Radford et al.'s setting, both at `lr`).
         lr: initial learning rate.
         decay_steps: if given, the learning rate follows a cosine decay to 0 over
             this many steps.
         optimizer: "adam" or "sgd" (SGD with Nesterov momentum 0.9).
         clipnorm: clip each gradient to this norm.
     """
+    from kerasdl._checks import check_choice
+
+    check_choice(task, "task", tuple(TASKS))
     rate = keras.optimizers.schedules.CosineDecay(lr, decay_steps) if decay_steps else lr
     if optimizer == "adam":
         opt = keras.optimizers.Adam(rate, clipnorm=clipnorm)
@@ -91,44 +115,70 @@ def compile_classifier(model, *, lr=1e-3, decay_steps=None, optimizer="adam", cl
         opt = keras.optimizers.SGD(rate, momentum=0.9, nesterov=True, clipnorm=clipnorm)
     else:
         raise ValueError(f"`optimizer` must be 'adam' or 'sgd'; received optimizer={optimizer!r}.")
-    model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    if task == "adversarial":
+        model.compile(d_optimizer=keras.optimizers.Adam(lr, beta_1=0.5, clipnorm=clipnorm),
+                      g_optimizer=keras.optimizers.Adam(lr, beta_1=0.5, clipnorm=clipnorm))
+        return model
+    loss, metrics = TASKS[task]
+    model.compile(optimizer=opt, loss=loss, metrics=[_metric(m) for m in metrics])
     return model
 
 
-def train_classifier(model, train, test, *, epochs, batch_size, lr, augment=False, seed=0,
-                     verbose="auto", callbacks=None):
-    """Compile, fit (cosine-decayed Adam) and evaluate a classifier.
+def train_model(model, train, test, *, epochs, batch_size, lr, task="classification",
+                augment=False, seed=0, verbose="auto", callbacks=None):
+    """Compile (cosine-decayed Adam), fit and evaluate `model`.
 
     Args:
-        model: an uncompiled `keras.Model` with softmax outputs.
-        train, test: ``(x, y)`` NumPy arrays; the test set is also shown as validation.
+        model: an uncompiled `keras.Model`.
+        train, test: ``(x, y)``; the test set is also shown as validation.
+        task: see `compile_model`.
         augment: random shifts, rotations and zooms of the training images.
 
     Returns:
-        ``(history, {"test_loss": ..., "test_accuracy": ...})``.
+        ``(history, {"test_loss": ..., "test_<metric>": ...})``; for a GAN, which has no
+        test loss, the last epoch's ``d_loss`` and ``g_loss``.
+
+    The targets follow the task: an autoencoder learns x -> x, a VAE fits x alone, and a
+    GAN fits x rescaled from [0, 1] to the [-1, 1] of its tanh generator (with the
+    labels, if it is conditional).
     """
-    x_train, y_train = train
-    steps = math.ceil(len(x_train) / batch_size)
-    compile_classifier(model, lr=lr, decay_steps=epochs * steps)
+    steps = math.ceil(len(train[1]) / batch_size)
+    compile_model(model, task=task, lr=lr, decay_steps=epochs * steps)
+    train, test = task_data(task, train, test, conditional=getattr(model, "num_classes", None))
     if augment:
-        data = dict(x=AugmentedImages(x_train, y_train, batch_size, seed=seed))
+        data = dict(x=AugmentedImages(*train, batch_size, seed=seed))
     else:
-        data = dict(x=x_train, y=y_train, batch_size=batch_size, shuffle=True)
-    history = model.fit(**data, epochs=epochs, validation_data=test, verbose=verbose,
-                        callbacks=callbacks)
-    loss, accuracy = model.evaluate(*test, batch_size=256, verbose=0)
-    return history, {"test_loss": float(loss), "test_accuracy": float(accuracy)}
+        data = dict(x=train[0], y=train[1], batch_size=batch_size, shuffle=True)
+    history = model.fit(**data, epochs=epochs, verbose=verbose, callbacks=callbacks,
+                        validation_data=None if task == "adversarial" else test)
+    if task == "adversarial":
+        return history, {k: float(v[-1]) for k, v in history.history.items()}
+    scores = model.evaluate(*test, batch_size=256, verbose=0, return_dict=True)
+    return history, {f"test_{k}": float(v) for k, v in scores.items()}
+
+
+def task_data(task, train, test, conditional):
+    """`train` and `test` ``(x, labels)`` pairs as `task` trains on them (see `train_model`)."""
+    if task == "reconstruction":
+        return (train[0], train[0]), (test[0], test[0])
+    if task == "variational":
+        return (train[0], None), (test[0], None)
+    if task == "adversarial":
+        return (2.0 * train[0] - 1.0, train[1] if conditional else None), None
+    return train, test
 
 
 def plot_history(history, path):
-    """Save loss and accuracy curves (train and validation) of a `History` as a PNG."""
+    """Save the training curves of a `History` as a PNG: its first two metrics (loss and
+    accuracy, MAE, ...; a GAN's d_loss and g_loss), training and validation."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, metric in zip(axes, ("loss", "accuracy")):
+    metrics = [k for k in history.history if not k.startswith("val_")][:2]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
         for prefix, label in (("", "train"), ("val_", "test")):
             if prefix + metric in history.history:
                 ax.plot(range(1, len(history.history[prefix + metric]) + 1),

@@ -8,6 +8,7 @@ import sys
 import keras
 import pytest
 
+import kerasdl
 from kerasdl import registry
 
 README = os.path.join(os.path.dirname(__file__), "..", "README.md")
@@ -32,6 +33,22 @@ def test_train_writes_model_curves_and_metrics(tmp_path):
     assert (out / "history.png").stat().st_size > 1000
     model = keras.saving.load_model(out / "model.keras")
     assert model.name == "lenet5"
+
+
+@pytest.mark.parametrize("name,dataset,metric,check", [
+    ("gru", "periodic", "test_mae", lambda v: v < 0.5),  # the series' std is ~0.8
+    ("transformer_classifier", "topics", "test_accuracy", lambda v: v > 0.9),
+    ("autoencoder_dense", "mnist_5k", "test_loss", lambda v: v < 0.058),  # mean image: 0.067
+    ("gan_mlp", "mnist_5k", "g_loss", lambda v: v > 0),
+])
+def test_train_other_tasks_from_the_command_line(name, dataset, metric, check, tmp_path):
+    out = tmp_path / name
+    result = run("train", name, "--dataset", dataset, "--epochs", "2", "--lr", "3e-3",
+                 "--output", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert check(metrics[metric]), metrics
+    assert kerasdl.load_model(out / "model.keras").name == name
 
 
 def test_list_and_info():

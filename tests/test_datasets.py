@@ -58,3 +58,28 @@ def test_tfds_text_through_mock_data(tmp_path):
         x, y = datasets.load("imdb_reviews", "train", data_dir=str(tmp_path))
     assert x.shape == (4,) and isinstance(x[0], bytes)
     assert set(y) <= {0, 1}
+
+
+def test_imdb_becomes_token_ids_for_a_token_model(tmp_path):
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=8):
+        (x, y), (x_test, _), kwargs = datasets.load_for_model(
+            "transformer_classifier", "imdb_reviews", data_dir=str(tmp_path))
+    assert x.shape == (8, 200) and x.dtype == np.int32 and x_test.shape == (8, 200)
+    assert kwargs["input_shape"] == (200,) and kwargs["num_classes"] == 2
+    assert 2 < kwargs["vocab_size"] <= 20_000 and x.max() < kwargs["vocab_size"]
+    assert set(y) <= {0, 1}
+
+
+def test_vectorize_text_learns_its_vocabulary_from_training_texts_only():
+    train, test, vocabulary = datasets.vectorize_text(
+        ["the cat sat", "the dog"], ["the bird sat"], vocab_size=10, sequence_length=4)
+    assert vocabulary[:2] == ["", "[UNK]"] and "bird" not in vocabulary
+    assert train.tolist()[1][2:] == [0, 0]  # padding
+    assert test[0][1] == 1  # "bird" is out of vocabulary
+
+
+def test_a_dataset_the_model_cannot_take_is_refused():
+    with pytest.raises(ValueError, match=r"dataset 'imdb_reviews' is text; lenet5 takes"):
+        datasets.load_for_model("lenet5", "imdb_reviews", download=False, data_dir="/nonexistent")

@@ -3,7 +3,7 @@ import numpy as np
 
 import kerasdl
 from kerasdl import datasets
-from kerasdl.training import AugmentedImages, random_affine, train_classifier
+from kerasdl.training import AugmentedImages, random_affine, train_model
 
 
 def test_random_affine_identity_and_shift(rng):
@@ -29,7 +29,7 @@ def test_augmented_batches_cover_the_data_once_per_epoch(rng):
 def test_textbook_2_16_2_mlp_learns_make_moons():
     keras.utils.set_random_seed(0)
     model = kerasdl.build("mlp", input_shape=(2,), hidden_units=(16,))
-    _, metrics = train_classifier(model, datasets.load("moons", "train"),
+    _, metrics = train_model(model, datasets.load("moons", "train"),
                                   datasets.load("moons", "test"), epochs=40, batch_size=32,
                                   lr=1e-2, verbose=0)
     assert metrics["test_accuracy"] > 0.93, metrics
@@ -40,7 +40,7 @@ def test_lenet5_learns_real_digits_with_augmentation():
     x, y = datasets.load("mnist_5k", "train")
     test = datasets.load("mnist_5k", "test")
     model = kerasdl.build("lenet5", input_shape=(28, 28, 1))
-    history, metrics = train_classifier(model, (x[:2000], y[:2000]), test, epochs=3,
+    history, metrics = train_model(model, (x[:2000], y[:2000]), test, epochs=3,
                                         batch_size=64, lr=2e-3, augment=True, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert metrics["test_accuracy"] > 0.85, metrics

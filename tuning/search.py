@@ -18,12 +18,16 @@ from keras_tuner.src.distribute import utils as dist_utils
 
 from kerasdl import datasets
 from kerasdl.registry import build, get_spec
-from kerasdl.training import compile_classifier
+from kerasdl.training import TASKS, compile_model, task_data
 from tuning.spaces import check_ranges, declare
 
 TUNERS = ("random", "hyperband", "bayesian")
-# What `compile_classifier` makes every model report.
-OBJECTIVES = ("val_accuracy", "val_loss", "accuracy", "loss")
+
+
+def objectives(task):
+    """What `compile_model` makes a model for `task` report; the default first."""
+    names = TASKS[task][1] + ("loss",) if task == "classification" else ("loss",) + TASKS[task][1]
+    return tuple(f"val_{n}" for n in names) + names
 
 
 class KerasdlHyperModel(kt.HyperModel):
@@ -31,44 +35,53 @@ class KerasdlHyperModel(kt.HyperModel):
 
     Args:
         model_name: a registered name.
-        input_shape, num_classes: of the data.
-        model_kwargs: fixed builder arguments (e.g. ``stem="small"``).
+        model_kwargs: fixed builder arguments: what the data implies (input shape,
+            classes, vocabulary) and choices such as ``stem="small"``.
+        task: sets loss and metrics (`kerasdl.training.TASKS`); default: the model's.
         ranges: search ranges overriding `tuning.spaces.DEFAULT_RANGES`.
     """
 
-    def __init__(self, model_name, input_shape, num_classes, model_kwargs=None, ranges=None):
+    def __init__(self, model_name, model_kwargs=None, task=None, ranges=None):
         super().__init__(name=model_name)
         self.spec = get_spec(model_name)
-        self.input_shape = tuple(input_shape)
-        self.num_classes = num_classes
+        self.task = task or self.spec.train["task"] or datasets.info(
+            self.spec.train["dataset"]).task
+        if self.task == "adversarial":
+            raise ValueError(
+                f"{model_name} is a GAN: its losses measure the two networks against each "
+                f"other, so there is no objective to search on; tune it by hand (lr, "
+                f"n_critic) and judge samples, e.g. with benchmarks/generative.py.")
         self.model_kwargs = dict(model_kwargs or {})
         self.explicit = tuple(ranges or ())
         self.ranges = check_ranges(ranges)
 
     def build(self, hp):
         kwargs, lr = declare(hp, self.spec, self.ranges, self.explicit)
-        model = build(self.spec.name, input_shape=self.input_shape,
-                      num_classes=self.num_classes, **{**self.model_kwargs, **kwargs})
-        return compile_classifier(model, lr=lr)
+        model = build(self.spec.name, **{**self.model_kwargs, **kwargs})
+        return compile_model(model, task=self.task, lr=lr)
 
 
-def make_tuner(kind, hypermodel, *, directory, project_name, objective="val_accuracy",
+def make_tuner(kind, hypermodel, *, directory, project_name, objective=None,
                max_trials=10, max_epochs=10, overwrite=False, seed=0):
     """A RandomSearch, Hyperband or BayesianOptimization tuner over `hypermodel`.
 
     For Hyperband, `max_epochs` is the largest budget a trial gets and `max_trials` caps
-    the number of trials its brackets would otherwise create.
+    the number of trials its brackets would otherwise create. The default `objective` is
+    validation accuracy, or validation loss for regression.
     """
+    reported = objectives(getattr(hypermodel, "task", "classification"))
+    objective = objective or reported[0]
     if kind not in TUNERS:
         raise ValueError(f"Unknown tuner {kind!r}; choose one of {list(TUNERS)}.")
     if isinstance(max_trials, bool) or not isinstance(max_trials, int) or max_trials < 1:
         raise ValueError(f"`max_trials` must be an integer >= 1; received max_trials={max_trials!r}.")
-    if objective not in OBJECTIVES:
+    if objective not in reported:
         raise ValueError(
             f"Objective {objective!r} is not a metric the model reports; it reports "
-            f"{list(OBJECTIVES)}."
+            f"{list(reported)}."
         )
-    common = dict(objective=kt.Objective(objective, "min" if "loss" in objective else "max"),
+    higher_is_better = objective.endswith("accuracy")
+    common = dict(objective=kt.Objective(objective, "max" if higher_is_better else "min"),
                   directory=directory, project_name=project_name, overwrite=overwrite,
                   seed=seed)
     if kind == "random":
@@ -86,7 +99,7 @@ def is_worker():
 
 
 def search(model_name, *, tuner="random", dataset=None, max_trials=10, epochs=None,
-           objective="val_accuracy", directory="tuning_runs", overwrite=False, ranges=None,
+           objective=None, directory="tuning_runs", overwrite=False, ranges=None,
            batch_size=None, seed=0, limit=None, verbose=1):
     """Search `model_name`'s hyperparameters on `dataset`; write the results to `directory`.
 
@@ -101,28 +114,34 @@ def search(model_name, *, tuner="random", dataset=None, max_trials=10, epochs=No
     Returns:
         The tuner.
     """
-    spec = get_spec(model_name)
-    defaults = spec.train
-    dataset = dataset or defaults["dataset"]
-    info = datasets.info(dataset)
+    defaults = get_spec(model_name).train
     epochs = epochs or defaults["epochs"]
     batch_size = batch_size or defaults["batch_size"]
-    x, y = datasets.load(dataset, "train", image_size=defaults["image_size"])
-    if limit:
-        x, y = x[:limit], y[:limit]
-    split = int(0.8 * len(x))
-    hypermodel = KerasdlHyperModel(model_name, x.shape[1:], info.num_classes,
-                                   model_kwargs=defaults["model"], ranges=ranges)
+    (x, y), _, data_kwargs = datasets.load_for_model(model_name, dataset,
+                                                     image_size=defaults["image_size"])
+    task = defaults["task"] or datasets.info(dataset or defaults["dataset"]).task
+    n = min(limit or len(y), len(y))
+    split = int(0.8 * n)
+    train, validation = task_data(task, (_rows(x, slice(0, split)), y[:split]),
+                                  (_rows(x, slice(split, n)), y[split:n]), conditional=None)
+    hypermodel = KerasdlHyperModel(model_name, {**data_kwargs, **defaults["model"]}, task=task,
+                                   ranges=ranges)
+    objective = objective or objectives(task)[0]
     keras.utils.set_random_seed(seed)
     tuner_obj = make_tuner(tuner, hypermodel, directory=directory, project_name=model_name,
                            objective=objective, max_trials=max_trials, max_epochs=epochs,
                            overwrite=overwrite, seed=seed)
     stop = keras.callbacks.EarlyStopping(monitor=objective, patience=2)
-    tuner_obj.search(x[:split], y[:split], validation_data=(x[split:], y[split:]),
-                     epochs=epochs, batch_size=batch_size, callbacks=[stop], verbose=verbose)
+    tuner_obj.search(*train, validation_data=validation, epochs=epochs,
+                     batch_size=batch_size, callbacks=[stop], verbose=verbose)
     if not is_worker():
         write_results(tuner_obj, directory, objective)
     return tuner_obj
+
+
+def _rows(x, rows):
+    """Rows of an input array, or of each array of a multi-input model's list."""
+    return [a[rows] for a in x] if isinstance(x, list) else x[rows]
 
 
 def write_results(tuner, directory, objective):

@@ -2,8 +2,9 @@
 
 Every family declares learning rate (log scale), dropout and width; the width is
 translated into the knob the builder has (a `width_multiplier`, the widths of `filters`
-and `units`, a `growth_rate`, or the `hidden_units` of an MLP, whose depth is searched
-too). Architectures always come from `kerasdl.build`: nothing here copies one.
+and `units`, a `growth_rate`, a Transformer's `d_model` and `ff_dim`, an `embed_dim`, or
+the `hidden_units` of an MLP, whose depth is searched too). Models without dropout
+(Word2Vec) search learning rate and width. Architectures always come from `kerasdl.build`: nothing here copies one.
 """
 
 import inspect
@@ -70,9 +71,11 @@ def declare(hp, spec, ranges, explicit=()):
     width = hp.Float("width", *width_range, sampling="log")
     if "width_multiplier" in spec.arguments:
         kwargs["width_multiplier"] = width
-    for knob in ("filters", "units", "growth_rate"):
+    for knob in ("filters", "units", "growth_rate", "embed_dim", "ff_dim"):
         if knob in spec.arguments:
             default = defaults[knob]
             kwargs[knob] = (tuple(scaled(v, width) for v in default)
                             if isinstance(default, tuple) else scaled(default, width))
+    if "d_model" in spec.arguments:  # a multiple of 8, so that 1, 2, 4 or 8 heads divide it
+        kwargs["d_model"] = 8 * scaled(defaults["d_model"] / 8, width)
     return kwargs, lr
