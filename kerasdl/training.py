@@ -79,7 +79,7 @@ TASKS = {
     "classification": ("sparse_categorical_crossentropy", ("accuracy",)),
     "regression": ("mse", ("mae", "rmse")),
     "binary": ("binary_crossentropy", ("binary_accuracy",)),
-    "reconstruction": ("mse", ("mae",)),  # fit(x, x)
+    "reconstruction": ("binary_crossentropy", ("mse", "mae")),  # fit(x, x), x in [0, 1]
     "variational": (None, ()),  # fit(x); VAE.compute_loss
     "adversarial": (None, ()),  # fit(x), or fit(x, labels) when conditional
 }
@@ -96,7 +96,8 @@ def compile_model(model, *, task="classification", lr=1e-3, decay_steps=None, op
     Args:
         task: "classification" (softmax outputs, integer labels: cross-entropy, accuracy),
             "regression" (MSE; MAE and RMSE), "binary" (sigmoid outputs: binary
-            cross-entropy and accuracy), "reconstruction" (an autoencoder: MSE, MAE),
+            cross-entropy and accuracy), "reconstruction" (an autoencoder of [0, 1] data: binary
+            cross-entropy, which trains sigmoid outputs faster than MSE; MSE and MAE),
             "variational" (a VAE: its own loss) or "adversarial" (a GAN: two Adam
             optimizers with beta_1 = 0.5, Radford et al.'s setting, both at `lr`).
         lr: initial learning rate.
