@@ -1,5 +1,7 @@
 """Autoencoders (dense, convolutional, denoising, sparse) and the variational autoencoder."""
 
+import math
+
 import keras
 from keras import layers, ops
 
@@ -43,10 +45,8 @@ def decoder_model(latent_dim, input_shape, *, kind, units, filters, output_activ
         x = code
         for i, u in enumerate(reversed(units), start=1):
             x = layers.Dense(u, activation="relu", name=f"{name}_dense{i}")(x)
-        size = 1
-        for d in input_shape:
-            size *= d
-        x = layers.Dense(size, activation=output_activation, name=f"{name}_output")(x)
+        x = layers.Dense(math.prod(input_shape), activation=output_activation,
+                         name=f"{name}_output")(x)
         out = layers.Reshape(input_shape, name="reconstruction")(x)
     else:
         height, width, channels = input_shape
