@@ -8,12 +8,13 @@ import sys
 
 def run_per_backend(script, task, backends, *args):
     """Run ``script --worker TASK ARGS`` once per backend (KERAS_BACKEND is fixed per
-    process); each prints a JSON list of rows as its last line. Returns {backend: rows}."""
+    process); each prints a JSON list of rows as its last line (and each row to stderr
+    as it is measured, which passes through). Returns {backend: rows}."""
     rows = {}
     for backend in backends:
         out = subprocess.run(
             [sys.executable, script, "--worker", task, *map(str, args)],
-            check=True, capture_output=True, text=True,
+            check=True, stdout=subprocess.PIPE, text=True,
             env={**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"})
         rows[backend] = json.loads(out.stdout.strip().splitlines()[-1])
     return rows

@@ -70,7 +70,8 @@ def ring():
         rows.append(dict(model=name, modes=int((counts >= 100).sum()),
                          within_3std=float(near.mean()), seconds=round(seconds, 1),
                          ms_per_step=round(1000 * seconds / n, 2)))
-        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+        print(json.dumps({**rows[-1], "backend": keras.backend.backend()}), file=sys.stderr,
+              flush=True)
     return rows
 
 
@@ -107,7 +108,7 @@ def mnist(out):
             row["asked_class_rate"] = float(np.mean(predicted == asked))
         rows.append(row)
         _grid(images[:100], os.path.join(out, f"{name}_{backend}.png"))
-        print(json.dumps(row), file=sys.stderr, flush=True)
+        print(json.dumps({**row, "backend": keras.backend.backend()}), file=sys.stderr, flush=True)
 
     keras.utils.set_random_seed(0)
     vae = build("vae", latent_dim=16, seed=0)

@@ -90,7 +90,7 @@ def run(task, budget):
                     for o, _ in most_similar(model, w, k=5)]
             row["neighbours_in_topic"] = float(np.mean(same))
         results.append(row)
-        print(json.dumps(row), file=sys.stderr, flush=True)
+        print(json.dumps({**row, "backend": keras.backend.backend()}), file=sys.stderr, flush=True)
     return results
 
 
