@@ -232,7 +232,10 @@ def _with_labels(x, labels, num_classes, name):
     """Concatenate an embedding of `labels` to the flat features `x` (Mirza & Osindero)."""
     if labels is None:
         return x
-    embedded = layers.Embedding(num_classes, num_classes, name=f"{name}_label_embedding")(labels)
+    # N(0, 1) like the noise: with Keras's default (+-0.05) the generator ignored the label.
+    normal = keras.initializers.RandomNormal(stddev=1.0)
+    embedded = layers.Embedding(num_classes, num_classes, embeddings_initializer=normal,
+                                name=f"{name}_label_embedding")(labels)
     return layers.Concatenate(name=f"{name}_concat")([x, embedded])
 
 
