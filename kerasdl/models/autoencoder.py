@@ -7,6 +7,7 @@ from keras import layers, ops
 
 from kerasdl._checks import check_choice, check_float, check_int, check_int_tuple
 from kerasdl.blocks import finish
+from kerasdl.layers import Composite
 from kerasdl.registry import register
 
 
@@ -106,7 +107,7 @@ def kl_divergence(z_mean, z_log_var):
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class VAE(keras.Model):
+class VAE(Composite, keras.Model):
     """Variational autoencoder (Kingma & Welling, 2014).
 
     The encoder gives the mean and log-variance of q(z|x); training samples
@@ -167,18 +168,10 @@ class VAE(keras.Model):
     def metrics(self):
         return [*super().metrics, self.reconstruction_tracker, self.kl_tracker]
 
-    def get_config(self):
-        return {**super().get_config(),
-                "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "decoder": keras.saving.serialize_keras_object(self.decoder),
-                "seed": self.seed}
+    PARTS = ("encoder", "decoder")
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for part in ("encoder", "decoder"):
-            config[part] = keras.saving.deserialize_keras_object(config[part])
-        return cls(**config)
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
 
 
 def vae(input_shape=(28, 28, 1), latent_dim=2, name="vae", kind="dense", units=(512,),

@@ -12,6 +12,7 @@ from keras import layers, ops
 
 from kerasdl import gradients
 from kerasdl._checks import check_choice, check_float, check_int, check_int_tuple
+from kerasdl.layers import Composite
 from kerasdl.registry import register
 
 LOSSES = ("bce", "wasserstein")
@@ -39,7 +40,7 @@ class OptimizerPair:
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class GAN(keras.Model):
+class GAN(Composite, keras.Model):
     """A generator and a discriminator trained against each other.
 
     Args:
@@ -108,21 +109,13 @@ class GAN(keras.Model):
         self.compile(**{k: keras.optimizers.deserialize(v) for k, v in config.items()})
         self.optimizer.build()
 
+    PARTS = ("generator", "discriminator")
+
     def get_config(self):
-        return {**super().get_config(),
-                "generator": keras.saving.serialize_keras_object(self.generator),
-                "discriminator": keras.saving.serialize_keras_object(self.discriminator),
-                "latent_dim": self.latent_dim, "loss": self.loss_kind,
+        return {**super().get_config(), "latent_dim": self.latent_dim, "loss": self.loss_kind,
                 "n_critic": self.n_critic, "gp_weight": self.gp_weight,
                 "label_smoothing": self.label_smoothing, "num_classes": self.num_classes,
                 "seed": self.seed}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for part in ("generator", "discriminator"):
-            config[part] = keras.saving.deserialize_keras_object(config[part])
-        return cls(**config)
 
     # -- generation -------------------------------------------------------------------
 
