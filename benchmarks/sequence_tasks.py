@@ -67,7 +67,7 @@ def run(task, budget):
     results = []
     for name, kwargs in RUNS[task]:
         keras.utils.set_random_seed(0)
-        dataset = datasets.info(get_spec(name).train["dataset"])
+        dataset = datasets.info(get_spec(name).train.dataset)
         train, test, data_kwargs = datasets.load_for_model(name)
         model = build(name, **{**data_kwargs, **kwargs})
         settings = SETTINGS[task]

@@ -31,9 +31,9 @@ def run_backend(max_epochs, max_trials, lr_range):
     x, y = datasets.load("mnist_5k", "train")
     split = int(0.8 * len(x))
     keras.utils.set_random_seed(0)
-    default = compile_model(build("lenet5", input_shape=x.shape[1:]), lr=spec.train["lr"])
+    default = compile_model(build("lenet5", input_shape=x.shape[1:]), lr=spec.train.lr)
     history = default.fit(x[:split], y[:split], validation_data=(x[split:], y[split:]),
-                          epochs=max_epochs, batch_size=spec.train["batch_size"], verbose=0,
+                          epochs=max_epochs, batch_size=spec.train.batch_size, verbose=0,
                           callbacks=[keras.callbacks.EarlyStopping("val_accuracy", patience=2)])
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:

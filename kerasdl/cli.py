@@ -1,4 +1,4 @@
-"""The `kerasdl` command line: list, info, train, tune.
+"""The `kerasdl` command line: list, info, train, evaluate, tune.
 
 `--backend` works because this module sets KERAS_BACKEND before anything imports Keras
 (importing `kerasdl` itself does not).
@@ -43,8 +43,21 @@ def _parser():
     p.add_argument("--backend", choices=BACKENDS, help="default: $KERAS_BACKEND or tensorflow")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
-    p.add_argument("--lr", type=float)
+    p.add_argument("--lr", type=float, help="initial (peak) learning rate")
+    p.add_argument("--optimizer", help="adam, adamw, sgd or rmsprop (default adam)")
+    p.add_argument("--schedule",
+                   help="constant, step, exponential, cosine or warmup_cosine (default cosine)")
+    p.add_argument("--warmup-epochs", type=int, help="linear warm-up (warmup_cosine)")
+    p.add_argument("--weight-decay", type=float, help="decoupled weight decay of the kernels")
+    p.add_argument("--clipnorm", type=float, help="clip each gradient to this norm")
+    p.add_argument("--label-smoothing", type=float, help="in [0, 1), classification")
+    p.add_argument("--patience", type=int,
+                   help="early stopping: epochs without a better validation loss")
+    p.add_argument("--validation-split", type=float,
+                   help="share of the training set held out for validation (default 0.1)")
+    p.add_argument("--dropout", type=float, help="the builder's dropout rate")
     p.add_argument("--no-augment", action="store_true", help="turn image augmentation off")
+    p.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs")
     p.add_argument("--image-size", type=int, help="zero-pad images to this size")
     p.add_argument("--arg", type=_model_arg, action="append", default=[], metavar="KEY=VALUE",
                    help="extra builder argument, repeatable, e.g. --arg stem=small")
@@ -52,6 +65,15 @@ def _parser():
     p.add_argument("--download", action="store_true", help="let tfds download the dataset")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", default=None, help="output directory (default runs/NAME)")
+
+    p = sub.add_parser("evaluate", help="evaluate a trained model on a test set")
+    p.add_argument("path", help="a run directory (kerasdl train --output) or a .keras file")
+    p.add_argument("--dataset", help="default: the run's, or the model's")
+    p.add_argument("--backend", choices=BACKENDS, help="default: $KERAS_BACKEND or tensorflow")
+    p.add_argument("--image-size", type=int, help="zero-pad images to this size")
+    p.add_argument("--data-dir", help="tensorflow-datasets directory")
+    p.add_argument("--output", help="where to write evaluation.json and the figures "
+                   "(default: beside the model)")
 
     p = sub.add_parser("tune", help="search learning rate, dropout and width with KerasTuner")
     p.add_argument("name")
@@ -91,7 +113,8 @@ def main(argv=None):
         os.environ["KERAS_BACKEND"] = args.backend
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        return {"list": _list, "info": _info, "train": _train, "tune": _tune}[args.command](args)
+        return {"list": _list, "info": _info, "train": _train, "evaluate": _evaluate,
+                "tune": _tune}[args.command](args)
     except (ValueError, TypeError, FileNotFoundError) as err:
         sys.exit(f"kerasdl {args.command}: {err}")
 
@@ -125,47 +148,100 @@ def _train(args):
     from kerasdl import datasets, registry
 
     spec = registry.get_spec(args.name)
-    defaults = spec.train
-    dataset = args.dataset or defaults["dataset"]
-    info = datasets.info(dataset)
-    epochs = _positive(args.epochs, "--epochs") or defaults["epochs"]
-    batch_size = _positive(args.batch_size, "--batch-size") or defaults["batch_size"]
-    lr = args.lr or defaults["lr"]
-    augment = defaults["augment"] and info.kind == "image" and not args.no_augment
-    image_size = args.image_size or defaults["image_size"]
+    model_args = dict(args.arg)
+    if args.dropout is not None:
+        model_args["dropout"] = args.dropout
+    recipe = spec.train.replace(
+        dataset=args.dataset, epochs=_positive(args.epochs, "--epochs"),
+        batch_size=_positive(args.batch_size, "--batch-size"), lr=args.lr,
+        optimizer=args.optimizer, schedule=args.schedule, warmup_epochs=args.warmup_epochs,
+        weight_decay=args.weight_decay, clipnorm=args.clipnorm,
+        label_smoothing=args.label_smoothing, patience=args.patience,
+        validation_split=args.validation_split, image_size=args.image_size)
+    info = datasets.info(recipe.dataset)
+    recipe = recipe.replace(task=recipe.task or info.task, augment=recipe.augment
+                            and info.kind == "image" and not args.no_augment)
     output = args.output or os.path.join("runs", args.name)
     train, test, data_kwargs = datasets.load_for_model(
-        spec.name, dataset, data_dir=args.data_dir, download=args.download,
-        image_size=image_size)
+        spec.name, recipe.dataset, data_dir=args.data_dir, download=args.download,
+        image_size=recipe.image_size)
 
     import keras
 
     from kerasdl.training import plot_history, train_model
 
     keras.utils.set_random_seed(args.seed)
-    model_kwargs = {**data_kwargs, **defaults["model"], **dict(args.arg)}
+    model_kwargs = {**data_kwargs, **recipe.model, **model_args}
     model = registry.build(args.name, **model_kwargs)
-    print(f"kerasdl: training {args.name} ({model.count_params():,} parameters) on {dataset} "
-          f"with the {keras.backend.backend()} backend: epochs {epochs}, batch {batch_size}, "
-          f"lr {lr}, augmentation {'on' if augment else 'off'}")
+    print(f"kerasdl: training {args.name} ({model.count_params():,} parameters) on "
+          f"{recipe.dataset} with the {keras.backend.backend()} backend: epochs "
+          f"{recipe.epochs}, batch {recipe.batch_size}, {recipe.optimizer} lr {recipe.lr} "
+          f"({recipe.schedule}), validation split {recipe.validation_split}, augmentation "
+          f"{'on' if recipe.augment else 'off'}")
     start = time.perf_counter()
-    history, metrics = train_model(model, train, test, task=defaults["task"] or info.task,
-                                   epochs=epochs,
-                                   batch_size=batch_size, lr=lr, augment=augment,
-                                   seed=args.seed, verbose=2)
+    history, metrics = train_model(model, train, test, recipe=recipe, seed=args.seed,
+                                   output_dir=output, tensorboard=args.tensorboard, verbose=2)
     seconds = time.perf_counter() - start
 
-    os.makedirs(output, exist_ok=True)
     model.save(os.path.join(output, "model.keras"))
     plot_history(history, os.path.join(output, "history.png"))
-    scores = ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in metrics.items())
-    metrics.update(model=args.name, dataset=dataset, backend=keras.backend.backend(),
-                   epochs=epochs, batch_size=batch_size, lr=lr, augment=augment,
+    metrics.update(model=args.name, dataset=recipe.dataset, backend=keras.backend.backend(),
+                   recipe={**recipe.to_dict(), "model": model_args},
                    model_kwargs={k: v for k, v in model_kwargs.items() if k != "input_shape"},
                    seconds=round(seconds, 2))
     with open(os.path.join(output, "metrics.json"), "w") as f:
         json.dump(metrics, f, indent=2)
-    print(f"{scores}, {seconds:.1f} s; wrote model.keras, history.png, metrics.json to {output}")
+    print(f"{_summary(metrics, 'test_')}; {seconds:.1f} s; wrote model.keras, history.png, "
+          f"metrics.json, evaluation.json and figures to {output}")
+    return 0
+
+
+def _summary(metrics, prefix):
+    """The scalar figures of one split, e.g. 'test accuracy 0.9840, test f1 macro 0.9838'."""
+    return ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in metrics.items()
+                     if k.startswith(prefix) and isinstance(v, float))
+
+
+def _evaluate(args):
+    from kerasdl import datasets, registry
+    from kerasdl.evaluation import evaluate
+
+    run = {}
+    path = args.path
+    if os.path.isdir(path):
+        if os.path.isfile(os.path.join(path, "metrics.json")):
+            with open(os.path.join(path, "metrics.json")) as f:
+                run = json.load(f)
+        path = os.path.join(path, "model.keras")
+        if not os.path.isfile(path):
+            raise FileNotFoundError(
+                f"The run directory {args.path} holds no model.keras; train one with "
+                f"`kerasdl train NAME --output {args.path}`, or pass a .keras file.")
+    elif not os.path.isfile(path):
+        raise FileNotFoundError(f"No such run directory or model file: {path}.")
+
+    model = registry.load_model(path)
+    recipe = run.get("recipe", {})
+    registered = model.name in registry.list_models()
+    dataset = args.dataset or run.get("dataset") or (
+        registry.get_spec(model.name).train.dataset if registered else None)
+    if dataset is None:
+        raise ValueError(f"{path} holds {model.name!r}, which is not a registered model and "
+                         f"has no run beside it: pass --dataset.")
+    image_size = args.image_size or recipe.get("image_size")
+    if registered:
+        _, test, _ = datasets.load_for_model(model.name, dataset, data_dir=args.data_dir,
+                                             image_size=image_size)
+    else:
+        test = datasets.load(dataset, "test", data_dir=args.data_dir, image_size=image_size)
+    task = (recipe.get("task") if dataset == run.get("dataset") else None) or (
+        registry.get_spec(model.name).train.task if registered else None) or datasets.info(
+        dataset).task
+    output = args.output or os.path.dirname(os.path.abspath(path))
+    scores = evaluate(model, test, task=task, output_dir=output)
+    print(f"{model.name} on the {dataset} test set: "
+          + _summary({f"test_{k}": v for k, v in scores.items()}, "test_"))
+    print(f"wrote evaluation.json and figures to {output}")
     return 0
 
 

@@ -37,7 +37,7 @@ class DatasetInfo:
     kind: str  # "image", "features", "text", "sequence", "tokens", "seq2seq" or "pairs"
     source: str
     description: str
-    task: str = "classification"  # or "regression", "binary": see kerasdl.training.TASKS
+    task: str = "classification"  # or "regression", "binary", "seq2seq": kerasdl.training.TASKS
     build: dict = dataclasses.field(default_factory=dict)  # builder arguments it implies
 
 
@@ -64,7 +64,7 @@ DATASETS = {d.name: d for d in (
                 task="regression"),
     DatasetInfo("reverse", (10,), 20, "seq2seq", "kerasdl.sequences",
                 "reverse 10 tokens over a 20-token vocabulary: 10,000 / 1,000 pairs",
-                build={"vocab_size": 20}),
+                task="seq2seq", build={"vocab_size": 20}),
     DatasetInfo("topics", (12,), 4, "tokens", "kerasdl.sequences",
                 "5-12 word sentences, each from one of 4 topics of 10 words: 2,000 / 500",
                 build={"vocab_size": 41}),
@@ -147,7 +147,7 @@ def load_for_model(model_name, dataset=None, *, data_dir=None, download=False,
     from kerasdl.registry import get_spec
 
     spec = get_spec(model_name)
-    dataset = info(dataset or spec.train["dataset"])
+    dataset = info(dataset or spec.train.dataset)
     if dataset.kind == "text" and "vocab_size" not in spec.arguments:
         raise ValueError(f"dataset {dataset.name!r} is text; {spec.name} takes "
                          f"{spec.default_input} inputs, not token ids.")

@@ -10,6 +10,7 @@ import importlib
 import inspect
 
 from kerasdl._checks import closest
+from kerasdl.recipe import Recipe
 
 _REGISTRY = {}
 _FAMILY_MODULES = ("mlp", "cnn", "vgg", "googlenet", "resnet", "densenet", "recurrent",
@@ -32,9 +33,8 @@ class ModelSpec:
         num_classes: the paper's number of classes.
         params: trainable parameters at the paper's size (BN statistics excluded).
         test_kwargs: a small configuration the registry-wide tests build.
-        train: defaults for `kerasdl train` (dataset, epochs, batch_size, lr, augment,
-            image_size, task -- None for the dataset's own, see
-            `kerasdl.training.TASKS` -- and builder keyword arguments under "model").
+        train: the `kerasdl.recipe.Recipe` that `kerasdl train` follows by default
+            (dataset, epochs, optimizer, schedule, ..., builder arguments under `model`).
     """
 
     name: str
@@ -47,7 +47,7 @@ class ModelSpec:
     num_classes: int
     params: int
     test_kwargs: dict
-    train: dict
+    train: Recipe
 
     @property
     def arguments(self):
@@ -61,13 +61,11 @@ def register(name, builder, *, family, paper, default_input, min_input, num_clas
     """Register `builder` (with `fixed` arguments pinned) under `name`."""
     if name in _REGISTRY:
         raise ValueError(f"A model named {name!r} is already registered.")
-    defaults = {"dataset": "mnist_5k", "epochs": 10, "batch_size": 64, "lr": 1e-3,
-                "augment": True, "image_size": None, "task": None, "model": {}}
     _REGISTRY[name] = ModelSpec(
         name=name, family=family, builder=builder, fixed=fixed, paper=paper,
         default_input=tuple(default_input), min_input=tuple(min_input),
         num_classes=num_classes, params=params, test_kwargs=test_kwargs,
-        train={**defaults, **(train or {})},
+        train=Recipe(**(train or {})),
     )
 
 

@@ -1,4 +1,7 @@
-"""Training helpers shared by the command line, the notebooks and the benchmarks.
+"""Training with the textbook's craft, shared by the command line, the notebooks, the
+tuner and the benchmarks: optimizers, learning-rate schedules, early stopping, gradient
+clipping, label smoothing, weight decay, checkpoints and logs (each a thin use of Keras),
+an honest validation split, and NumPy augmentation.
 
 Augmentation runs in NumPy on the host, in a `keras.utils.PyDataset`, so it costs the
 same on every backend: Keras's random image layers go through the backend's image
@@ -6,9 +9,13 @@ ops, which on JAX's CPU build made a LeNet-5 run about 20x slower.
 """
 
 import math
+import os
 
 import keras
 import numpy as np
+from keras import ops
+
+from kerasdl.recipe import Recipe
 
 
 def random_affine(images, rng, *, max_shift=2.0, max_rotation=10.0, max_zoom=0.1):
@@ -51,15 +58,17 @@ class AugmentedImages(keras.utils.PyDataset):
     """Shuffled batches of randomly shifted, rotated and zoomed images.
 
     Args:
-        x, y: images (N, H, W, C) and labels.
+        x, y: images (N, H, W, C) and their targets (None: batches of images alone).
         batch_size: batch size.
         seed: seeds the shuffling and the augmentation.
+        reconstruct: the targets are the augmented images themselves (autoencoders).
         **augment: `random_affine`'s keyword arguments.
     """
 
-    def __init__(self, x, y, batch_size, seed=0, **augment):
+    def __init__(self, x, y, batch_size, seed=0, reconstruct=False, **augment):
         super().__init__()
         self.x, self.y, self.batch_size, self.augment = x, y, batch_size, augment
+        self.reconstruct = reconstruct
         self.rng = np.random.default_rng(seed)
         self.order = self.rng.permutation(len(x))
 
@@ -68,7 +77,10 @@ class AugmentedImages(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         idx = self.order[index * self.batch_size:(index + 1) * self.batch_size]
-        return random_affine(self.x[idx], self.rng, **self.augment), self.y[idx]
+        images = random_affine(self.x[idx], self.rng, **self.augment)
+        if self.reconstruct:
+            return images, images
+        return (images,) if self.y is None else (images, self.y[idx])
 
     def on_epoch_end(self):
         self.order = self.rng.permutation(len(self.x))
@@ -77,6 +89,7 @@ class AugmentedImages(keras.utils.PyDataset):
 # Loss and metrics of each task; None: the model computes its own loss (GAN, VAE).
 TASKS = {
     "classification": ("sparse_categorical_crossentropy", ("accuracy",)),
+    "seq2seq": ("sparse_categorical_crossentropy", ("accuracy",)),  # per target token
     "regression": ("mse", ("mae", "rmse")),
     "binary": ("binary_crossentropy", ("binary_accuracy",)),
     "reconstruction": ("binary_crossentropy", ("mse", "mae")),  # fit(x, x), x in [0, 1]
@@ -85,88 +98,258 @@ TASKS = {
 }
 
 
+@keras.saving.register_keras_serializable(package="kerasdl")
+class SparseCategoricalCrossentropy(keras.losses.Loss):
+    """Cross-entropy of probabilities against integer labels, with label smoothing
+    (Szegedy et al., 2016), which Keras offers only for one-hot labels: the labels
+    become one-hot and go through `keras.losses.categorical_crossentropy`."""
+
+    def __init__(self, label_smoothing=0.0, name="sparse_categorical_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing = label_smoothing
+
+    def call(self, y_true, y_pred):
+        y_true = ops.cast(y_true, "int32")
+        if len(y_true.shape) == len(y_pred.shape):
+            y_true = ops.squeeze(y_true, axis=-1)
+        one_hot = ops.one_hot(y_true, ops.shape(y_pred)[-1], dtype=y_pred.dtype)
+        return keras.losses.categorical_crossentropy(one_hot, y_pred,
+                                                     label_smoothing=self.label_smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+
+
+def _loss(task, label_smoothing):
+    loss = TASKS[task][0]
+    if not label_smoothing:
+        return loss
+    if task in ("classification", "seq2seq"):
+        return SparseCategoricalCrossentropy(label_smoothing)
+    if task == "binary":
+        return keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing)
+    raise ValueError(f"`label_smoothing` applies to classification and binary tasks; "
+                     f"received label_smoothing={label_smoothing!r} for task={task!r}.")
+
+
 def _metric(name):
     return keras.metrics.RootMeanSquaredError(name="rmse") if name == "rmse" else name
 
 
-def compile_model(model, *, task="classification", lr=1e-3, decay_steps=None, optimizer="adam",
-                  clipnorm=None):
-    """Compile `model` for `task` with Adam or SGD.
+def learning_rate(lr, schedule, steps=None, warmup_steps=0):
+    """The learning rate (a float or a Keras schedule) of `schedule` over `steps` steps:
+    "constant", "step" (x0.1 at 50% and again at 75%), "exponential" (x0.1 over `steps`),
+    "cosine" (to 0) or "warmup_cosine" (0 -> `lr` over `warmup_steps`, then cosine to 0)."""
+    schedules = keras.optimizers.schedules
+    if schedule == "constant":
+        return lr
+    if not steps:
+        raise ValueError(f"schedule={schedule!r} needs the number of training `steps`; "
+                         f"received steps={steps!r}.")
+    if schedule == "step":
+        half = max(1, steps // 2)
+        return schedules.PiecewiseConstantDecay([half, max(half + 1, 3 * steps // 4)],
+                                                [lr, lr * 0.1, lr * 0.01])
+    if schedule == "exponential":
+        return schedules.ExponentialDecay(lr, decay_steps=steps, decay_rate=0.1)
+    if schedule == "cosine":
+        return schedules.CosineDecay(lr, steps)
+    return schedules.CosineDecay(0.0, max(1, steps - warmup_steps), warmup_target=lr,
+                                 warmup_steps=warmup_steps)
+
+
+def make_optimizer(name, rate, *, weight_decay=0.0, clipnorm=None, beta_1=0.9):
+    """A Keras optimizer: "adam", "adamw", "sgd" (Nesterov momentum 0.9) or "rmsprop",
+    with decoupled `weight_decay` of the kernels (biases and normalization weights are
+    left alone) and gradients clipped to `clipnorm`."""
+    common = dict(clipnorm=clipnorm, weight_decay=weight_decay or None)
+    optimizer = {
+        "adam": lambda: keras.optimizers.Adam(rate, beta_1=beta_1, **common),
+        "adamw": lambda: keras.optimizers.AdamW(rate, beta_1=beta_1, **{
+            **common, "weight_decay": weight_decay}),
+        "sgd": lambda: keras.optimizers.SGD(rate, momentum=0.9, nesterov=True, **common),
+        "rmsprop": lambda: keras.optimizers.RMSprop(rate, **common),
+    }[name]()
+    if weight_decay:
+        optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta", "embeddings"])
+    return optimizer
+
+
+def compile_model(model, *, task="classification", lr=1e-3, optimizer="adam",
+                  schedule="constant", steps=None, warmup_steps=0, weight_decay=0.0,
+                  clipnorm=None, label_smoothing=0.0):
+    """Compile `model` with the loss and metrics of `task` and the given optimizer.
 
     Args:
         task: "classification" (softmax outputs, integer labels: cross-entropy, accuracy),
-            "regression" (MSE; MAE and RMSE), "binary" (sigmoid outputs: binary
-            cross-entropy and accuracy), "reconstruction" (an autoencoder of [0, 1] data: binary
-            cross-entropy, which trains sigmoid outputs faster than MSE; MSE and MAE),
-            "variational" (a VAE: its own loss) or "adversarial" (a GAN: two Adam
-            optimizers with beta_1 = 0.5, Radford et al.'s setting, both at `lr`).
-        lr: initial learning rate.
-        decay_steps: if given, the learning rate follows a cosine decay to 0 over
-            this many steps.
-        optimizer: "adam" or "sgd" (SGD with Nesterov momentum 0.9).
-        clipnorm: clip each gradient to this norm.
+            "seq2seq" (the same per target token), "regression" (MSE; MAE and RMSE),
+            "binary" (sigmoid outputs: binary cross-entropy and accuracy),
+            "reconstruction" (an autoencoder of [0, 1] data: binary cross-entropy, which
+            trains sigmoid outputs faster than MSE; MSE and MAE), "variational" (a VAE:
+            its own loss) or "adversarial" (a GAN: one optimizer per network, Adam's
+            beta_1 = 0.5 as in Radford et al.; the discriminator's schedule runs over
+            `n_critic` times as many steps).
+        lr, optimizer, schedule, weight_decay, clipnorm, label_smoothing: as in
+            `kerasdl.recipe.Recipe`.
+        steps: training steps, for every schedule but "constant".
+        warmup_steps: for "warmup_cosine".
     """
-    from kerasdl._checks import check_choice
+    Recipe(task=task, lr=lr, optimizer=optimizer, schedule=schedule,
+           weight_decay=weight_decay, clipnorm=clipnorm, label_smoothing=label_smoothing)
 
-    check_choice(task, "task", tuple(TASKS))
-    rate = keras.optimizers.schedules.CosineDecay(lr, decay_steps) if decay_steps else lr
-    if optimizer == "adam":
-        opt = keras.optimizers.Adam(rate, clipnorm=clipnorm)
-    elif optimizer == "sgd":
-        opt = keras.optimizers.SGD(rate, momentum=0.9, nesterov=True, clipnorm=clipnorm)
-    else:
-        raise ValueError(f"`optimizer` must be 'adam' or 'sgd'; received optimizer={optimizer!r}.")
+    def opt(steps, **kwargs):
+        return make_optimizer(optimizer, learning_rate(lr, schedule, steps, warmup_steps),
+                              weight_decay=weight_decay, clipnorm=clipnorm, **kwargs)
+
     if task == "adversarial":
-        model.compile(d_optimizer=keras.optimizers.Adam(lr, beta_1=0.5, clipnorm=clipnorm),
-                      g_optimizer=keras.optimizers.Adam(lr, beta_1=0.5, clipnorm=clipnorm))
+        if label_smoothing:
+            raise ValueError(f"A GAN smooths its real targets itself: build it with "
+                             f"label_smoothing={label_smoothing!r} (--arg label_smoothing=...) "
+                             f"instead of passing it to compile_model.")
+        beta = {"beta_1": 0.5} if optimizer in ("adam", "adamw") else {}
+        model.compile(d_optimizer=opt(steps and steps * model.n_critic, **beta),
+                      g_optimizer=opt(steps, **beta))
         return model
     loss, metrics = TASKS[task]
-    model.compile(optimizer=opt, loss=loss, metrics=[_metric(m) for m in metrics])
+    model.compile(optimizer=opt(steps), loss=_loss(task, label_smoothing) if loss else None,
+                  metrics=[_metric(m) for m in metrics])
     return model
 
 
-def train_model(model, train, test, *, epochs, batch_size, lr, task="classification",
-                augment=False, seed=0, verbose="auto", callbacks=None):
-    """Compile (cosine-decayed Adam), fit and evaluate `model`.
+def split_validation(x, y, fraction=0.1, *, seed=0):
+    """Hold out `fraction` of ``(x, y)`` for validation, seeded, stratified by class when
+    `y` holds class labels (integers, each class at least twice). `x` may be a list of
+    arrays (multi-input models).
+
+    Returns:
+        ``((x_train, y_train), (x_val, y_val))``.
+    """
+    from sklearn.model_selection import train_test_split
+
+    arrays = list(x) if isinstance(x, list) else [x]
+    parts = train_test_split(*arrays, y, test_size=fraction, random_state=seed,
+                             stratify=_class_labels(y))
+    train, val = parts[0::2], parts[1::2]
+    if isinstance(x, list):
+        return (list(train[:-1]), train[-1]), (list(val[:-1]), val[-1])
+    return tuple(train), tuple(val)
+
+
+def _class_labels(y):
+    y = np.asarray(y)
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        return None
+    counts = np.bincount(y - y.min())
+    return y if counts[counts > 0].min() >= 2 else None
+
+
+def training_callbacks(recipe, output_dir=None, *, validate=True, tensorboard=False):
+    """The callbacks a recipe asks for: early stopping on the validation loss (restoring
+    the best weights), and with an `output_dir` the best model (``best.keras``,
+    ModelCheckpoint), a CSV log (``log.csv``) and, on request, TensorBoard logs (``logs/``)."""
+    callbacks = []
+    if recipe.patience is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            "val_loss", patience=recipe.patience, restore_best_weights=True))
+    if output_dir is not None:
+        os.makedirs(output_dir, exist_ok=True)
+        callbacks.append(keras.callbacks.CSVLogger(os.path.join(output_dir, "log.csv")))
+        if validate:
+            callbacks.append(keras.callbacks.ModelCheckpoint(
+                os.path.join(output_dir, "best.keras"), monitor="val_loss", save_best_only=True))
+        if tensorboard:
+            callbacks.append(keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")))
+    return callbacks
+
+
+def train_model(model, train, test=None, *, recipe=None, seed=0, output_dir=None,
+                tensorboard=False, verbose="auto", callbacks=None, **options):
+    """Compile, fit on a held-out split of `train`, and evaluate once on `test`.
 
     Args:
         model: an uncompiled `keras.Model`.
-        train, test: ``(x, y)``; the test set is also shown as validation.
-        task: see `compile_model`.
-        augment: random shifts, rotations and zooms of the training images.
+        train, test: ``(x, labels)``. `recipe.validation_split` of `train` (stratified,
+            seeded with `seed`) is the validation data; `test` is read once, at the end,
+            by `kerasdl.evaluation.evaluate`.
+        recipe: a `kerasdl.recipe.Recipe`; `options` override its fields (``epochs=3,
+            lr=1e-2, task="regression"``, ...).
+        output_dir: where the callbacks and the evaluation write their files.
+        tensorboard: also write TensorBoard logs to ``output_dir/logs``.
 
     Returns:
-        ``(history, {"test_loss": ..., "test_<metric>": ...})``; for a GAN, which has no
-        test loss, the last epoch's ``d_loss`` and ``g_loss``.
+        ``(history, metrics)``: metrics prefixed with the split they come from --
+        ``train_*`` (last epoch), ``val_*`` (the epoch whose weights were kept),
+        ``test_*`` (the evaluation) -- and ``split_sizes``. A GAN does not validate: its
+        losses measure the two networks against each other.
 
     The targets follow the task: an autoencoder learns x -> x, a VAE fits x alone, and a
     GAN fits x rescaled from [0, 1] to the [-1, 1] of its tanh generator (with the
     labels, if it is conditional).
     """
-    steps = math.ceil(len(train[1]) / batch_size)
-    compile_model(model, task=task, lr=lr, decay_steps=epochs * steps)
-    train, test = task_data(task, train, test, conditional=getattr(model, "num_classes", None))
-    if augment:
-        data = dict(x=AugmentedImages(*train, batch_size, seed=seed))
+    recipe = (recipe or Recipe()).replace(**options)
+    task = recipe.task or "classification"
+    validate = bool(recipe.validation_split) and task != "adversarial"
+    fit, val = split_validation(*train, recipe.validation_split, seed=seed) if validate \
+        else (train, None)
+    steps_per_epoch = math.ceil(len(fit[1]) / recipe.batch_size)
+    compile_model(model, task=task, lr=recipe.lr, optimizer=recipe.optimizer,
+                  schedule=recipe.schedule, steps=recipe.epochs * steps_per_epoch,
+                  warmup_steps=recipe.warmup_epochs * steps_per_epoch,
+                  weight_decay=recipe.weight_decay, clipnorm=recipe.clipnorm,
+                  label_smoothing=recipe.label_smoothing)
+    fit, val = task_data(task, fit, val, conditional=getattr(model, "num_classes", None))
+    if recipe.augment:
+        data = dict(x=AugmentedImages(*fit, recipe.batch_size, seed=seed,
+                                      reconstruct=task == "reconstruction"))
     else:
-        data = dict(x=train[0], y=train[1], batch_size=batch_size, shuffle=True)
-    history = model.fit(**data, epochs=epochs, verbose=verbose, callbacks=callbacks,
-                        validation_data=None if task == "adversarial" else test)
-    if task == "adversarial":
-        return history, {k: float(v[-1]) for k, v in history.history.items()}
-    scores = model.evaluate(*test, batch_size=256, verbose=0, return_dict=True)
-    return history, {f"test_{k}": float(v) for k, v in scores.items()}
+        data = dict(x=fit[0], y=fit[1], batch_size=recipe.batch_size, shuffle=True)
+    callbacks = training_callbacks(recipe, output_dir, validate=validate,
+                                   tensorboard=tensorboard) + list(callbacks or [])
+    history = model.fit(**data, epochs=recipe.epochs, verbose=verbose, callbacks=callbacks,
+                        validation_data=val)
+    metrics = _history_metrics(history.history, best=recipe.patience is not None)
+    metrics["split_sizes"] = {"train": _length(fit[0]), "validation": _length(val[0]) if val
+                              else 0, "test": _length(test[0]) if test is not None else 0}
+    if test is not None:
+        from kerasdl.evaluation import evaluate
+
+        scores = evaluate(model, test, task=task, output_dir=output_dir)
+        metrics.update({f"test_{k}": v for k, v in scores.items()})
+    return history, metrics
+
+
+def _length(x):
+    return len(x[0]) if isinstance(x, list) else len(x)
+
+
+def _history_metrics(history, best):
+    """``train_*`` of the last epoch and ``val_*`` of the epoch whose weights were kept
+    (the lowest validation loss when early stopping restored it, else the last)."""
+    epochs = len(history["loss"] if "loss" in history else next(iter(history.values())))
+    kept = int(np.argmin(history["val_loss"])) if best and "val_loss" in history else epochs - 1
+    metrics = {"epochs_run": epochs, "best_epoch": kept + 1}
+    for key, values in history.items():
+        if key.startswith("val_"):
+            metrics[key] = float(values[kept])
+        elif key != "learning_rate":
+            metrics[f"train_{key}"] = float(values[-1])
+    return metrics
 
 
 def task_data(task, train, test, conditional):
-    """`train` and `test` ``(x, labels)`` pairs as `task` trains on them (see `train_model`)."""
-    if task == "reconstruction":
-        return (train[0], train[0]), (test[0], test[0])
-    if task == "variational":
-        return (train[0], None), (test[0], None)
-    if task == "adversarial":
-        return (2.0 * train[0] - 1.0, train[1] if conditional else None), None
-    return train, test
+    """`train` and `test` ``(x, labels)`` pairs as `task` trains on them (see
+    `train_model`); `test` may be None."""
+    def convert(data):
+        if data is None:
+            return None
+        if task == "reconstruction":
+            return data[0], data[0]
+        if task == "variational":
+            return data[0], None
+        if task == "adversarial":
+            return 2.0 * data[0] - 1.0, data[1] if conditional else None
+        return data
+    return convert(train), convert(test)
 
 
 def plot_history(history, path):
@@ -177,10 +360,11 @@ def plot_history(history, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    metrics = [k for k in history.history if not k.startswith("val_")][:2]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4), squeeze=False)
+    metrics = [k for k in history.history if not k.startswith("val_") and k != "learning_rate"]
+    fig, axes = plt.subplots(1, len(metrics[:2]), figsize=(5 * len(metrics[:2]), 4),
+                             squeeze=False)
     for ax, metric in zip(axes[0], metrics):
-        for prefix, label in (("", "train"), ("val_", "test")):
+        for prefix, label in (("", "train"), ("val_", "validation")):
             if prefix + metric in history.history:
                 ax.plot(range(1, len(history.history[prefix + metric]) + 1),
                         history.history[prefix + metric], label=label)

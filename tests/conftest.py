@@ -69,7 +69,7 @@ def _images(spec, rng, n):
     """Dark images of three brightnesses that an autoencoder can learn to reconstruct
     (a VAE fits them alone)."""
     x = 0.3 * _brightness(spec, rng, n, noise=0.1)[0]
-    task = spec.train["task"]
+    task = spec.train.task
     return x, x if task == "reconstruction" else None, task
 
 
@@ -84,6 +84,6 @@ def example(rng):
     """``example(spec, n=16)``: a small learnable batch ``(x, y, task)`` for a registered
     model at its `test_kwargs`; `task` names the loss (`kerasdl.training.TASKS`)."""
     def make(spec, n=16):
-        default = BY_TASK.get(spec.train["task"], _brightness)
+        default = BY_TASK.get(spec.train.task, _brightness)
         return EXAMPLES.get(spec.name, default)(spec, rng, n)
     return make

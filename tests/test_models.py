@@ -9,7 +9,7 @@ from kerasdl.registry import get_spec
 from kerasdl.training import TASKS
 
 # GANs train against themselves: tests/test_generative.py covers them.
-NAMES = [n for n in kerasdl.list_models() if get_spec(n).train["task"] != "adversarial"]
+NAMES = [n for n in kerasdl.list_models() if get_spec(n).train.task != "adversarial"]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -119,7 +119,7 @@ def test_word2vec_puts_each_topic_together(name):
     keras.utils.set_random_seed(0)
     (x, y), _, kwargs = datasets.load_for_model(name)
     model = kerasdl.build(name, embed_dim=16, **kwargs)
-    task = datasets.info(kerasdl.registry.get_spec(name).train["dataset"]).task
+    task = datasets.info(kerasdl.registry.get_spec(name).train.dataset).task
     compile_model(model, task=task, lr=1e-2)
     model.fit(x, y, batch_size=256, epochs=2, verbose=0)
     same = [(other - 1) // 10 == (word - 1) // 10

@@ -36,11 +36,11 @@ def trials(directory, project="mlp"):
 
 
 @pytest.mark.parametrize("name", [n for n in kerasdl.list_models()
-                                  if get_spec(n).train["task"] != "adversarial"])
+                                  if get_spec(n).train.task != "adversarial"])
 def test_every_model_declares_lr_dropout_and_width(name):
     spec = get_spec(name)
     hp = kt.HyperParameters()
-    model = KerasdlHyperModel(name, {**spec.test_kwargs, **spec.train["model"]}).build(hp)
+    model = KerasdlHyperModel(name, {**spec.test_kwargs, **spec.train.model}).build(hp)
     assert model.optimizer is not None
     names = set(hp.values)
     assert "lr" in names
@@ -63,7 +63,7 @@ def test_tiny_search_writes_best_hyperparameters_and_model(name, tuner, tmp_path
     assert 0.0 <= best["score"] <= 1.0 and "lr" in best["hyperparameters"]
     assert set(trials(str(tmp_path), name).values()) == {"COMPLETED"}
     model = keras.saving.load_model(tmp_path / "best_model.keras")
-    assert model.output_shape[-1] == kerasdl.datasets.info(get_spec(name).train["dataset"]).num_classes
+    assert model.output_shape[-1] == kerasdl.datasets.info(get_spec(name).train.dataset).num_classes
 
 
 def test_overwrite_starts_the_search_over(tmp_path):

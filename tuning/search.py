@@ -18,15 +18,17 @@ from keras_tuner.src.distribute import utils as dist_utils
 
 from kerasdl import datasets
 from kerasdl.registry import build, get_spec
-from kerasdl.training import TASKS, compile_model, task_data
+from kerasdl.training import TASKS, compile_model, split_validation, task_data
 from tuning.spaces import check_ranges, declare
 
 TUNERS = ("random", "hyperband", "bayesian")
+VALIDATION_SPLIT = 0.2
 
 
 def objectives(task):
     """What `compile_model` makes a model for `task` report; the default first."""
-    names = TASKS[task][1] + ("loss",) if task == "classification" else ("loss",) + TASKS[task][1]
+    accuracy_first = task in ("classification", "seq2seq")
+    names = TASKS[task][1] + ("loss",) if accuracy_first else ("loss",) + TASKS[task][1]
     return tuple(f"val_{n}" for n in names) + names
 
 
@@ -44,8 +46,8 @@ class KerasdlHyperModel(kt.HyperModel):
     def __init__(self, model_name, model_kwargs=None, task=None, ranges=None):
         super().__init__(name=model_name)
         self.spec = get_spec(model_name)
-        self.task = task or self.spec.train["task"] or datasets.info(
-            self.spec.train["dataset"]).task
+        self.task = task or self.spec.train.task or datasets.info(
+            self.spec.train.dataset).task
         if self.task == "adversarial":
             raise ValueError(
                 f"{model_name} is a GAN: its losses measure the two networks against each "
@@ -103,8 +105,9 @@ def search(model_name, *, tuner="random", dataset=None, max_trials=10, epochs=No
            batch_size=None, seed=0, limit=None, verbose=1):
     """Search `model_name`'s hyperparameters on `dataset`; write the results to `directory`.
 
-    The model's training set is split 80/20 into training and validation; the test set
-    is left alone. Trials stop early when the objective stops improving for 2 epochs.
+    The model's training set is split 80/20 into training and validation (stratified by
+    class, seeded: `kerasdl.training.split_validation`, as `kerasdl train` does); the test
+    set is left alone. Trials stop early when the objective stops improving for 2 epochs.
     Writes ``best.json`` (hyperparameters, score, trials completed) and ``best_model.keras``
     to `directory` (not in worker processes).
 
@@ -114,17 +117,17 @@ def search(model_name, *, tuner="random", dataset=None, max_trials=10, epochs=No
     Returns:
         The tuner.
     """
-    defaults = get_spec(model_name).train
-    epochs = epochs or defaults["epochs"]
-    batch_size = batch_size or defaults["batch_size"]
+    recipe = get_spec(model_name).train
+    epochs = epochs or recipe.epochs
+    batch_size = batch_size or recipe.batch_size
     (x, y), _, data_kwargs = datasets.load_for_model(model_name, dataset,
-                                                     image_size=defaults["image_size"])
-    task = defaults["task"] or datasets.info(dataset or defaults["dataset"]).task
+                                                     image_size=recipe.image_size)
+    task = recipe.task or datasets.info(dataset or recipe.dataset).task
     n = min(limit or len(y), len(y))
-    split = int(0.8 * n)
-    train, validation = task_data(task, (_rows(x, slice(0, split)), y[:split]),
-                                  (_rows(x, slice(split, n)), y[split:n]), conditional=None)
-    hypermodel = KerasdlHyperModel(model_name, {**data_kwargs, **defaults["model"]}, task=task,
+    train, validation = task_data(task, *split_validation(_rows(x, slice(0, n)), y[:n],
+                                                          VALIDATION_SPLIT, seed=seed),
+                                  conditional=None)
+    hypermodel = KerasdlHyperModel(model_name, {**data_kwargs, **recipe.model}, task=task,
                                    ranges=ranges)
     objective = objective or objectives(task)[0]
     keras.utils.set_random_seed(seed)

@@ -106,6 +106,12 @@ def kl_divergence(z_mean, z_log_var):
     return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
 
 
+def _reconstruction_nats(x, decoded):
+    """-log p(x|z) per example for Bernoulli pixels: binary cross-entropy summed over them."""
+    axes = tuple(range(1, len(x.shape)))
+    return ops.sum(keras.losses.binary_crossentropy(x[..., None], decoded[..., None]), axis=axes)
+
+
 @keras.saving.register_keras_serializable(package="kerasdl")
 class VAE(Composite, keras.Model):
     """Variational autoencoder (Kingma & Welling, 2014).
@@ -156,13 +162,23 @@ class VAE(Composite, keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         # KL needs the encoder's statistics; y_pred is the decoded sample.
         z_mean, z_log_var = self.encoder(x, training=training)
-        axes = tuple(range(1, len(x.shape)))
-        reconstruction = ops.mean(ops.sum(
-            keras.losses.binary_crossentropy(x[..., None], y_pred[..., None]), axis=axes))
+        reconstruction = ops.mean(_reconstruction_nats(x, y_pred))
         kl = ops.mean(kl_divergence(z_mean, z_log_var))
         self.reconstruction_tracker.update_state(reconstruction)
         self.kl_tracker.update_state(kl)
         return reconstruction + kl
+
+    def negative_elbo(self, x, batch_size=256):
+        """The mean negative ELBO of `x` in nats (reconstruction + KL, one z sample per
+        example): an upper bound on -log p(x)."""
+        total = 0.0
+        for start in range(0, len(x), batch_size):
+            batch = ops.convert_to_tensor(x[start:start + batch_size])
+            z_mean, z_log_var = self.encoder(batch)
+            decoded = self.decoder(self._reparameterize(z_mean, z_log_var))
+            total += float(ops.convert_to_numpy(ops.sum(
+                _reconstruction_nats(batch, decoded) + kl_divergence(z_mean, z_log_var))))
+        return total / len(x)
 
     @property
     def metrics(self):

@@ -1,0 +1,480 @@
+"""Evaluation the textbook's way, after `fit`: `evaluate(model, data, task=None)`.
+
+- classification: accuracy, top-5 (more than 5 classes), precision / recall / F1 per
+  class and macro, one-vs-rest ROC AUC, a confusion matrix;
+- binary: accuracy, precision, recall, F1, ROC AUC and the ROC curve;
+- regression: MSE, RMSE, MAE, R^2, predicted against true;
+- seq2seq: token and whole-sequence accuracy under greedy decoding, perplexity
+  (padding excluded), corpus BLEU-4;
+- reconstruction: MSE and PSNR (and, for a denoising autoencoder, PSNR of noisy inputs
+  before and after); variational: the negative ELBO in nats;
+- adversarial: FID and Inception Score against the real test images, computed with a
+  LeNet-5 that kerasdl trained on `mnist_5k` (its weights ship in the package; regenerate
+  them with ``python -m kerasdl.evaluation``); a conditional GAN also gets the share of
+  samples that this classifier labels as the digit asked for.
+
+The figures come from Keras's own metrics (`Precision`, `Recall`, `F1Score`, `AUC`,
+`R2Score`, ...); what Keras lacks (the confusion matrix, PSNR, BLEU, FID, IS) is computed
+here in NumPy/SciPy, so a figure is the same on every backend.
+"""
+
+import collections
+import functools
+import json
+import math
+import os
+
+import keras
+import numpy as np
+from keras import ops
+
+from kerasdl._checks import check_choice
+
+EVALUATED_TASKS = ("classification", "binary", "regression", "seq2seq", "reconstruction",
+                   "variational", "adversarial")
+FEATURE_WEIGHTS = os.path.join(os.path.dirname(__file__), "assets", "lenet5_mnist5k.weights.h5")
+FEATURE_SHAPE = (28, 28, 1)
+
+
+def evaluate(model, data, task=None, *, output_dir=None, batch_size=256, num_samples=1000,
+             seed=0):
+    """Evaluate `model` on `data` with the metrics of its task; write figures.
+
+    Args:
+        model: a trained `keras.Model` (a GAN or VAE included).
+        data: ``(x, y)``; ``x`` alone (or ``(x,)``) for autoencoders, VAEs and GANs, whose
+            `x` are real images in [0, 1] (a conditional GAN: ``(x, labels)``). A
+            multi-input model takes a list of arrays as `x`.
+        task: one of `EVALUATED_TASKS`; None: inferred from the model and the data.
+        output_dir: if given, ``evaluation.json`` and the task's figures are written there.
+        num_samples: how many samples a GAN generates for FID and IS.
+        seed: seeds a GAN's noise and a denoising autoencoder's test noise.
+
+    Returns:
+        A dict of figures (floats, and lists for per-class figures).
+    """
+    x, y = _unpack(data)
+    task = check_choice(task, "task", EVALUATED_TASKS) if task else infer_task(model, x, y)
+    _check_shapes(model, x)
+    figures = {}
+    scores = _EVALUATORS[task](model, x, y, batch_size=batch_size, figures=figures,
+                               num_samples=num_samples, seed=seed)
+    scores = {"task": task, **scores}
+    if output_dir is not None:
+        os.makedirs(output_dir, exist_ok=True)
+        with open(os.path.join(output_dir, "evaluation.json"), "w") as f:
+            json.dump(scores, f, indent=2)
+        for name, draw in figures.items():
+            _save_figure(draw, os.path.join(output_dir, f"{name}.png"))
+    return scores
+
+
+def infer_task(model, x, y):
+    """The task of `model` on ``(x, y)``: GAN, VAE, a two-input encoder-decoder with
+    sequence outputs, an autoencoder (no targets), or by the output width and labels."""
+    from kerasdl.models.autoencoder import VAE
+    from kerasdl.models.gan import GAN
+
+    if isinstance(model, GAN):
+        return "adversarial"
+    if isinstance(model, VAE):
+        return "variational"
+    output_shape = _first(model.output_shape)
+    if len(model.inputs) == 2 and len(output_shape) == 3:
+        return "seq2seq"
+    if y is None:
+        return "reconstruction"
+    if len(output_shape) == 1 or output_shape[-1] == 1:
+        labels = np.asarray(y)
+        binary = np.issubdtype(labels.dtype, np.integer) and set(np.unique(labels)) <= {0, 1}
+        return "binary" if binary else "regression"
+    return "classification"
+
+
+# -- the tasks ------------------------------------------------------------------------
+
+def _classification(model, x, y, *, batch_size, figures, **_):
+    probs = _first(model.predict(x, batch_size=batch_size, verbose=0))
+    labels = np.asarray(y).astype("int64").reshape(-1)
+    classes = probs.shape[-1]
+    _check_labels(labels, classes)
+    true_1h, pred_1h = np.eye(classes)[labels], np.eye(classes)[probs.argmax(-1)]
+    precision = [_result(keras.metrics.Precision(class_id=k), true_1h, pred_1h)
+                 for k in range(classes)]
+    recall = [_result(keras.metrics.Recall(class_id=k), true_1h, pred_1h) for k in range(classes)]
+    f1 = _result(keras.metrics.F1Score(average=None), true_1h, probs)
+    present = [k for k in range(classes) if 0 < true_1h[:, k].sum() < len(labels)]
+    auc = {k: _auc(true_1h[:, k], probs[:, k])[0] for k in present}
+    scores = {
+        "loss": _mean_loss(keras.losses.sparse_categorical_crossentropy(labels, probs)),
+        "accuracy": _result(keras.metrics.SparseCategoricalAccuracy(), labels, probs),
+    }
+    if classes > 5:
+        scores["top5_accuracy"] = _result(keras.metrics.SparseTopKCategoricalAccuracy(k=5),
+                                          labels, probs)
+    confusion = np.bincount(classes * labels + probs.argmax(-1), minlength=classes ** 2)
+    confusion = confusion.reshape(classes, classes)
+    scores.update(
+        precision_macro=float(np.mean(precision)), recall_macro=float(np.mean(recall)),
+        f1_macro=_result(keras.metrics.F1Score(average="macro"), true_1h, probs),
+        auc_macro_ovr=float(np.mean(list(auc.values()))) if auc else float("nan"),
+        precision_per_class=precision, recall_per_class=recall,
+        f1_per_class=[float(v) for v in f1],
+        auc_per_class=[auc.get(k, float("nan")) for k in range(classes)],
+        confusion_matrix=confusion.tolist())
+    figures["confusion_matrix"] = functools.partial(_plot_confusion, confusion)
+    return scores
+
+
+def _binary(model, x, y, *, batch_size, figures, **_):
+    probs = _first(model.predict(x, batch_size=batch_size, verbose=0)).reshape(-1, 1)
+    labels = np.asarray(y).astype("float32").reshape(-1, 1)
+    _check_labels(labels, 2)
+    auc, curve = _auc(labels[:, 0], probs[:, 0])
+    scores = {
+        "loss": _mean_loss(keras.losses.binary_crossentropy(labels, probs)),
+        "accuracy": _result(keras.metrics.BinaryAccuracy(), labels, probs),
+        "precision": _result(keras.metrics.Precision(), labels, probs),
+        "recall": _result(keras.metrics.Recall(), labels, probs),
+        "f1": float(_result(keras.metrics.F1Score(threshold=0.5), labels, probs)[0]),
+        "auc": auc,
+    }
+    figures["roc_curve"] = functools.partial(_plot_roc, *curve, auc)
+    return scores
+
+
+def _regression(model, x, y, *, batch_size, figures, **_):
+    pred = _first(model.predict(x, batch_size=batch_size, verbose=0)).reshape(len(y), -1)
+    true = np.asarray(y, dtype="float32").reshape(len(y), -1)
+    scores = {
+        "mse": _result(keras.metrics.MeanSquaredError(), true, pred),
+        "rmse": _result(keras.metrics.RootMeanSquaredError(), true, pred),
+        "mae": _result(keras.metrics.MeanAbsoluteError(), true, pred),
+        "r2": _result(keras.metrics.R2Score(), true, pred),
+    }
+    figures["predicted_vs_true"] = functools.partial(_plot_scatter, true[:, 0], pred[:, 0])
+    return scores
+
+
+def _seq2seq(model, x, y, *, batch_size, **_):
+    from kerasdl.sequences import greedy_decode
+
+    source, target = x[0], np.asarray(y)
+    mask = (target != 0).astype("float32")  # 0 is padding
+    probs = _first(model.predict(x, batch_size=batch_size, verbose=0))
+    cross_entropy = ops.convert_to_numpy(
+        keras.losses.sparse_categorical_crossentropy(target, probs))
+    decoded = greedy_decode(model, source, target.shape[1])
+    correct = (decoded == target) | (mask == 0)
+    return {
+        "perplexity": perplexity(cross_entropy, mask),
+        "token_accuracy": _result(keras.metrics.Accuracy(), target, decoded, mask),
+        "sequence_accuracy": float(correct.all(axis=1).mean()),
+        "bleu4": corpus_bleu([row[row != 0].tolist() for row in target],
+                             [row[row != 0].tolist() for row in decoded]),
+    }
+
+
+def _reconstruction(model, x, y, *, batch_size, figures, seed, **_):
+    recon = model.predict(x, batch_size=batch_size, verbose=0)
+    scores = {"mse": _result(keras.metrics.MeanSquaredError(), _flat(x), _flat(recon)),
+              "psnr": psnr(x, recon)}
+    noise = _noise_stddev(model)
+    if noise:  # a denoising autoencoder: how much it cleans the noise it was trained on
+        noisy = np.clip(x + noise * np.random.default_rng(seed).standard_normal(x.shape),
+                        0, 1).astype("float32")
+        scores.update(noise_stddev=noise, psnr_noisy_input=psnr(x, noisy),
+                      psnr_denoised=psnr(x, model.predict(noisy, batch_size=batch_size,
+                                                          verbose=0)))
+    figures["reconstructions"] = functools.partial(_plot_grid, _interleave(x, recon), 2)
+    return scores
+
+
+def _variational(model, x, y, *, batch_size, figures, **_):
+    recon = model.predict(x, batch_size=batch_size, verbose=0)
+    figures["reconstructions"] = functools.partial(_plot_grid, _interleave(x, recon), 2)
+    figures["samples"] = functools.partial(_plot_grid, model.sample(100), 10)
+    return {"negative_elbo_nats": model.negative_elbo(x, batch_size=batch_size),
+            "mse": _result(keras.metrics.MeanSquaredError(), _flat(x), _flat(recon)),
+            "psnr": psnr(x, recon)}
+
+
+def _adversarial(model, x, y, *, batch_size, figures, num_samples, seed, **_):
+    if tuple(x.shape[1:]) != FEATURE_SHAPE:
+        raise ValueError(
+            f"FID and the Inception Score need {FEATURE_SHAPE} digit images (the feature "
+            f"network is a LeNet-5 trained on MNIST); {model.name} makes samples of shape "
+            f"{tuple(x.shape[1:])}.")
+    keras.utils.set_random_seed(seed)
+    labels = np.arange(num_samples, dtype="int32") % model.num_classes \
+        if model.num_classes else None
+    fake = np.clip((model.generate(num_samples, labels) + 1.0) / 2.0, 0.0, 1.0)
+    real_features, real_probs = _features(x, batch_size)
+    fake_features, fake_probs = _features(fake, batch_size)
+    predicted = fake_probs.argmax(-1)
+    scores = {"fid": frechet_distance(real_features, fake_features),
+              "inception_score": inception_score(fake_probs),
+              "inception_score_real": inception_score(real_probs),
+              "classes_generated": int(len(np.unique(predicted))),
+              "num_samples": num_samples}
+    if labels is not None:
+        hits = predicted == labels
+        scores["class_accuracy"] = float(hits.mean())
+        scores["class_accuracy_per_class"] = [float(hits[labels == k].mean())
+                                              for k in range(model.num_classes)]
+        order = np.argsort(labels[:100], kind="stable")  # one row per asked digit
+        figures["samples_per_class"] = functools.partial(_plot_grid, fake[:100][order], 10)
+    else:
+        figures["samples"] = functools.partial(_plot_grid, fake[:100], 10)
+    return scores
+
+
+_EVALUATORS = {"classification": _classification, "binary": _binary,
+               "regression": _regression, "seq2seq": _seq2seq,
+               "reconstruction": _reconstruction, "variational": _variational,
+               "adversarial": _adversarial}
+
+
+# -- figures that Keras does not compute ------------------------------------------------
+
+def perplexity(cross_entropy, mask=None):
+    """exp of the mean per-token cross-entropy (nats) over the tokens where `mask` is 1."""
+    cross_entropy = np.asarray(cross_entropy, dtype="float64")
+    mask = np.ones_like(cross_entropy) if mask is None else np.asarray(mask, dtype="float64")
+    return float(np.exp((cross_entropy * mask).sum() / mask.sum()))
+
+
+def corpus_bleu(references, hypotheses, max_n=4):
+    """Corpus BLEU (Papineni et al., 2002): the geometric mean of the clipped n-gram
+    precisions (n = 1..`max_n`, summed over the corpus) times the brevity penalty; one
+    reference per hypothesis, sequences of tokens. 0 when some order has no match."""
+    if len(references) != len(hypotheses):
+        raise ValueError(f"`references` and `hypotheses` must pair up; received "
+                         f"{len(references)} references and {len(hypotheses)} hypotheses.")
+    matches, totals = np.zeros(max_n), np.zeros(max_n)
+    ref_length = hyp_length = 0
+    for ref, hyp in zip(references, hypotheses):
+        ref_length, hyp_length = ref_length + len(ref), hyp_length + len(hyp)
+        for n in range(1, max_n + 1):
+            ref_counts = _ngrams(ref, n)
+            hyp_counts = _ngrams(hyp, n)
+            matches[n - 1] += sum(min(c, ref_counts[g]) for g, c in hyp_counts.items())
+            totals[n - 1] += max(len(hyp) - n + 1, 0)
+    if hyp_length == 0 or matches.min() == 0:
+        return 0.0
+    brevity = 1.0 if hyp_length > ref_length else math.exp(1 - ref_length / hyp_length)
+    return float(brevity * math.exp(np.mean(np.log(matches / totals))))
+
+
+def _ngrams(tokens, n):
+    return collections.Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+
+
+def psnr(x, reconstruction, data_range=1.0):
+    """Peak signal-to-noise ratio in dB, per image, averaged."""
+    mse = np.mean(np.square(_flat(x) - _flat(reconstruction)), axis=1)
+    return float(np.mean(10 * np.log10(data_range ** 2 / np.maximum(mse, 1e-12))))
+
+
+def frechet_distance(features_a, features_b, eps=1e-6):
+    """The Fréchet distance between Gaussians fitted to two feature sets (FID, Heusel et
+    al., 2017): |mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)). If the product's
+    square root is not finite, `eps` is added to both diagonals first (the usual guard)."""
+    import scipy.linalg
+
+    a, b = np.asarray(features_a, "float64"), np.asarray(features_b, "float64")
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root = scipy.linalg.sqrtm(cov_a @ cov_b)
+    if not np.isfinite(root).all():
+        offset = eps * np.eye(len(mu_a))
+        root = scipy.linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
+    diff = mu_a - mu_b
+    return float(diff @ diff + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(root.real))
+
+
+def inception_score(probs, eps=1e-12):
+    """exp(E_x KL(p(y|x) || p(y))) (Salimans et al., 2016) of class probabilities."""
+    probs = np.asarray(probs, "float64")
+    marginal = probs.mean(0, keepdims=True)
+    kl = (probs * (np.log(probs + eps) - np.log(marginal + eps))).sum(1)
+    return float(np.exp(kl.mean()))
+
+
+# -- the feature network ----------------------------------------------------------------
+
+@functools.cache
+def feature_network(path=FEATURE_WEIGHTS):
+    """kerasdl's LeNet-5 for 28x28x1 digits, as a model with two outputs: the 84
+    penultimate (F6) features and the class probabilities."""
+    from kerasdl.registry import build
+
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"The feature network's weights are missing: {path}. "
+                                f"Regenerate them with `python -m kerasdl.evaluation`.")
+    model = build("lenet5", input_shape=FEATURE_SHAPE, num_classes=10)
+    model.load_weights(path)
+    return keras.Model(model.inputs, [model.get_layer("fc2").output, model.output])
+
+
+def _features(images, batch_size):
+    features, probs = feature_network().predict(images, batch_size=batch_size, verbose=0)
+    return features, probs
+
+
+def train_feature_network(path=FEATURE_WEIGHTS, *, seed=0, epochs=40):
+    """Train the feature network with `kerasdl train lenet5`'s recipe on all 4,000
+    `mnist_5k` training digits and save its weights to `path`; returns the test accuracy."""
+    from kerasdl import datasets
+    from kerasdl.registry import build, get_spec
+    from kerasdl.training import train_model
+
+    keras.utils.set_random_seed(seed)
+    model = build("lenet5", input_shape=FEATURE_SHAPE, num_classes=10)
+    train, test = datasets.load("mnist_5k", "train"), datasets.load("mnist_5k", "test")
+    _, metrics = train_model(model, train, test, recipe=get_spec("lenet5").train, seed=seed,
+                             epochs=epochs, validation_split=0.0, verbose=2)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    model.save_weights(path)
+    return metrics["test_accuracy"]
+
+
+# -- helpers --------------------------------------------------------------------------
+
+def _unpack(data):
+    if isinstance(data, tuple):
+        if len(data) not in (1, 2):
+            raise ValueError(f"`data` must be (x, y), (x,) or x; received a tuple of "
+                             f"{len(data)} items.")
+        return data[0], data[1] if len(data) == 2 else None
+    return data, None
+
+
+def _inputs(model):
+    for part in ("discriminator", "encoder"):  # GAN, VAE: the real data go in here
+        if hasattr(model, part):
+            return getattr(model, part).inputs[:1]
+    return model.inputs
+
+
+def _check_shapes(model, x):
+    arrays = x if isinstance(x, list) else [x]
+    inputs = _inputs(model)
+    if len(arrays) != len(inputs) and not hasattr(model, "discriminator"):
+        raise ValueError(f"`data` holds {len(arrays)} input array(s); {model.name} takes "
+                         f"{len(inputs)}.")
+    for array, tensor in zip(arrays, inputs):
+        got, want = tuple(np.shape(array)[1:]), tuple(tensor.shape[1:])
+        if len(got) != len(want) or any(w is not None and w != g for g, w in zip(got, want)):
+            raise ValueError(f"`data` does not fit {model.name}: its examples have shape "
+                             f"{got}, the model takes {want}.")
+
+
+def _check_labels(labels, classes):
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(f"labels must lie in [0, {classes - 1}] for a model with {classes} "
+                         f"outputs; received labels from {labels.min()} to {labels.max()}.")
+
+
+def _first(outputs):
+    """The prediction of a model that may also output attention weights."""
+    return outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+
+
+def _result(metric, y_true, y_pred, sample_weight=None):
+    metric.update_state(y_true, y_pred, sample_weight=sample_weight)
+    value = ops.convert_to_numpy(metric.result())
+    return float(value) if np.ndim(value) == 0 else value.tolist()
+
+
+def _mean_loss(values):
+    return float(np.mean(ops.convert_to_numpy(values)))
+
+
+def _auc(labels, scores):
+    """Keras's ROC AUC at every distinct score as a threshold, which makes it exact (the
+    trapezoids between all the ROC curve's points); also the curve (fpr, tpr)."""
+    metric = keras.metrics.AUC(thresholds=np.unique(scores).tolist())
+    for start in range(0, len(labels), 512):
+        metric.update_state(labels[start:start + 512], scores[start:start + 512])
+    tp, fp, tn, fn = (ops.convert_to_numpy(v) for v in (
+        metric.true_positives, metric.false_positives, metric.true_negatives,
+        metric.false_negatives))
+    return float(ops.convert_to_numpy(metric.result())), (fp / (fp + tn), tp / (tp + fn))
+
+
+def _flat(x):
+    return np.asarray(x, "float32").reshape(len(x), -1)
+
+
+def _noise_stddev(model):
+    noise = [layer for layer in model.layers if isinstance(layer, keras.layers.GaussianNoise)]
+    return float(noise[0].stddev) if noise else 0.0
+
+
+def _interleave(x, recon, n=10):
+    """Ten inputs above their ten reconstructions."""
+    return np.concatenate([x[:n], recon[:n]])
+
+
+def _save_figure(draw, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = draw(plt)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def _plot_confusion(confusion, plt):
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    image = ax.imshow(confusion, cmap="Blues")
+    for (i, j), count in np.ndenumerate(confusion):
+        ax.text(j, i, count, ha="center", va="center", fontsize=7,
+                color="white" if count > confusion.max() / 2 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("confusion matrix (test)")
+    fig.colorbar(image, ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def _plot_roc(fpr, tpr, auc, plt):
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.plot(fpr, tpr, label=f"AUC {auc:.3f}")
+    ax.plot([0, 1], [0, 1], "k--", linewidth=0.8)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def _plot_scatter(true, pred, plt):
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.scatter(true, pred, s=4, alpha=0.5)
+    low, high = min(true.min(), pred.min()), max(true.max(), pred.max())
+    ax.plot([low, high], [low, high], "k--", linewidth=0.8)
+    ax.set_xlabel("true")
+    ax.set_ylabel("predicted")
+    fig.tight_layout()
+    return fig
+
+
+def _plot_grid(images, columns, plt):
+    rows = math.ceil(len(images) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.8, rows * 0.8), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image in zip(axes.flat, images):
+        ax.imshow(np.squeeze(image), cmap="gray", vmin=0, vmax=1)
+    fig.tight_layout(pad=0.1)
+    return fig
+
+
+if __name__ == "__main__":
+    accuracy = train_feature_network()
+    print(f"wrote {FEATURE_WEIGHTS}; test accuracy on mnist_5k {accuracy:.4f}")
