@@ -52,7 +52,8 @@ def _parser():
     p.add_argument("--clipnorm", type=float, help="clip each gradient to this norm")
     p.add_argument("--label-smoothing", type=float, help="in [0, 1), classification")
     p.add_argument("--patience", type=int,
-                   help="early stopping: epochs without a better validation loss")
+                   help="early stopping: epochs without a better --monitor")
+    p.add_argument("--monitor", help="val_loss (default), val_accuracy, val_mae, ...")
     p.add_argument("--validation-split", type=float,
                    help="share of the training set held out for validation (default 0.1)")
     p.add_argument("--dropout", type=float, help="the builder's dropout rate")
@@ -156,7 +157,7 @@ def _train(args):
         batch_size=_positive(args.batch_size, "--batch-size"), lr=args.lr,
         optimizer=args.optimizer, schedule=args.schedule, warmup_epochs=args.warmup_epochs,
         weight_decay=args.weight_decay, clipnorm=args.clipnorm,
-        label_smoothing=args.label_smoothing, patience=args.patience,
+        label_smoothing=args.label_smoothing, patience=args.patience, monitor=args.monitor,
         validation_split=args.validation_split, image_size=args.image_size)
     info = datasets.info(recipe.dataset)
     recipe = recipe.replace(task=recipe.task or info.task, augment=recipe.augment

@@ -37,8 +37,10 @@ class Recipe:
         clipnorm: clip each gradient to this norm (None: no clipping).
         label_smoothing: in [0, 1): targets become (1 - s) one-hot + s / classes
             (classification and binary tasks).
-        patience: stop when the validation loss has not improved for this many epochs and
-            restore the best weights (None: train all `epochs`).
+        patience: stop when `monitor` has not improved for this many epochs and restore
+            the best weights (None: train all `epochs`).
+        monitor: what early stopping and the best checkpoint watch: "val_loss" or a
+            validation metric the task reports ("val_accuracy", "val_mae", ...).
         validation_split: the share of the training set held out for validation,
             stratified by class, seeded (0: no validation).
         augment: random shifts, rotations and zooms of training images.
@@ -58,6 +60,7 @@ class Recipe:
     clipnorm: float = None
     label_smoothing: float = 0.0
     patience: int = None
+    monitor: str = "val_loss"
     validation_split: float = 0.1
     augment: bool = True
     image_size: int = None
@@ -82,8 +85,8 @@ class Recipe:
             check_int(self.patience, "patience", minimum=0)
         check_float(self.validation_split, "validation_split", 0.0, 1.0)
         if self.patience is not None and not self.validation_split:
-            raise ValueError(f"`patience`={self.patience} stops on the validation loss, "
-                             f"so it needs validation_split > 0; received validation_split=0.")
+            raise ValueError(f"`patience`={self.patience} watches the validation split, so "
+                             f"it needs validation_split > 0; received validation_split=0.")
         if self.image_size is not None:
             check_int(self.image_size, "image_size")
         check_choice(self.task, "task", (None,) + TASK_NAMES)

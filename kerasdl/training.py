@@ -15,6 +15,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kerasdl._checks import closest
 from kerasdl.recipe import Recipe
 
 
@@ -244,19 +245,28 @@ def _class_labels(y):
 
 
 def training_callbacks(recipe, output_dir=None, *, validate=True, tensorboard=False):
-    """The callbacks a recipe asks for: early stopping on the validation loss (restoring
-    the best weights), and with an `output_dir` the best model (``best.keras``,
+    """The callbacks a recipe asks for: early stopping on `recipe.monitor` (restoring the
+    best weights), and with an `output_dir` the best model (``best.keras``,
     ModelCheckpoint), a CSV log (``log.csv``) and, on request, TensorBoard logs (``logs/``)."""
     callbacks = []
+    task = recipe.task or "classification"
+    if validate:
+        reported = tuple(f"val_{m}" for m in ("loss",) + TASKS[task][1])
+        if recipe.monitor not in reported:
+            raise ValueError(f"`monitor` must be a validation figure that task {task!r} "
+                             f"reports, one of {list(reported)}; received "
+                             f"monitor={recipe.monitor!r}." + closest(recipe.monitor, reported))
+    mode = "max" if recipe.monitor.endswith("accuracy") else "min"
     if recipe.patience is not None:
         callbacks.append(keras.callbacks.EarlyStopping(
-            "val_loss", patience=recipe.patience, restore_best_weights=True))
+            recipe.monitor, mode=mode, patience=recipe.patience, restore_best_weights=True))
     if output_dir is not None:
         os.makedirs(output_dir, exist_ok=True)
         callbacks.append(keras.callbacks.CSVLogger(os.path.join(output_dir, "log.csv")))
         if validate:
             callbacks.append(keras.callbacks.ModelCheckpoint(
-                os.path.join(output_dir, "best.keras"), monitor="val_loss", save_best_only=True))
+                os.path.join(output_dir, "best.keras"), monitor=recipe.monitor, mode=mode,
+                save_best_only=True))
         if tensorboard:
             callbacks.append(keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")))
     return callbacks
@@ -307,7 +317,7 @@ def train_model(model, train, test=None, *, recipe=None, seed=0, output_dir=None
                                    tensorboard=tensorboard) + list(callbacks or [])
     history = model.fit(**data, epochs=recipe.epochs, verbose=verbose, callbacks=callbacks,
                         validation_data=val)
-    metrics = _history_metrics(history.history, best=recipe.patience is not None)
+    metrics = _history_metrics(history.history, recipe if validate else None)
     metrics["split_sizes"] = {"train": _length(fit[0]), "validation": _length(val[0]) if val
                               else 0, "test": _length(test[0]) if test is not None else 0}
     if test is not None:
@@ -322,11 +332,15 @@ def _length(x):
     return len(x[0]) if isinstance(x, list) else len(x)
 
 
-def _history_metrics(history, best):
+def _history_metrics(history, recipe):
     """``train_*`` of the last epoch and ``val_*`` of the epoch whose weights were kept
-    (the lowest validation loss when early stopping restored it, else the last)."""
-    epochs = len(history["loss"] if "loss" in history else next(iter(history.values())))
-    kept = int(np.argmin(history["val_loss"])) if best and "val_loss" in history else epochs - 1
+    (the best `recipe.monitor` when early stopping restored it, else the last)."""
+    epochs = len(next(iter(history.values())))
+    kept = epochs - 1
+    if recipe is not None and recipe.patience is not None:
+        watched = np.asarray(history[recipe.monitor])
+        kept = int(np.argmax(watched) if recipe.monitor.endswith("accuracy")
+                   else np.argmin(watched))
     metrics = {"epochs_run": epochs, "best_epoch": kept + 1}
     for key, values in history.items():
         if key.startswith("val_"):

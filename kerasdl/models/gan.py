@@ -234,7 +234,7 @@ def _with_labels(x, labels, num_classes, name):
 
 def mlp_networks(input_shape, latent_dim, *, generator_units=(256, 512),
                  discriminator_units=(512, 256), output_activation="tanh", num_classes=None,
-                 dropout=0.0):
+                 dropout=0.0, projection=False):
     """The textbook MLP pair: G noise -> 256 -> 512 -> samples (tanh), D samples -> 512 ->
     256 -> 1 logit, LeakyReLU 0.2 throughout."""
     z, x, labels = _inputs(latent_dim, input_shape, num_classes)
@@ -247,13 +247,20 @@ def mlp_networks(input_shape, latent_dim, *, generator_units=(256, 512),
     out = layers.Reshape(input_shape, name="samples")(h)
     generator = keras.Model([z, labels] if labels is not None else z, out, name="generator")
 
-    h = _with_labels(layers.Flatten(name="flatten")(x), labels, num_classes, "discriminator")
+    h = layers.Flatten(name="flatten")(x)
+    if not projection:
+        h = _with_labels(h, labels, num_classes, "discriminator")
     for i, units in enumerate(discriminator_units, start=1):
         h = layers.Dense(units, name=f"discriminator_dense{i}")(h)
         h = layers.LeakyReLU(0.2, name=f"discriminator_lrelu{i}")(h)
         if dropout:
             h = layers.Dropout(dropout, name=f"discriminator_dropout{i}")(h)
     score = layers.Dense(1, name="score")(h)
+    if projection and labels is not None:
+        embedded = layers.Embedding(num_classes, discriminator_units[-1],
+                                    name="discriminator_projection")(labels)
+        inner = layers.Dot(axes=1, name="discriminator_inner")([embedded, h])
+        score = layers.Add(name="projected_score")([score, inner])
     discriminator = keras.Model([x, labels] if labels is not None else x, score,
                                 name="discriminator")
     return generator, discriminator
@@ -347,7 +354,7 @@ def wgan_gp(input_shape=(28, 28, 1), latent_dim=100, name="wgan_gp", n_critic=5,
 
 def cgan(input_shape=(28, 28, 1), num_classes=10, latent_dim=100, name="cgan",
          generator_units=(256, 512), discriminator_units=(512, 256), dropout=0.0,
-         label_smoothing=0.0, seed=None):
+         label_smoothing=0.0, projection=False, seed=None):
     """Conditional GAN (Mirza & Osindero, 2014): an embedding of the label is
     concatenated to the generator's noise and to the discriminator's input.
     Train with ``fit(x, labels)``; ``generate(n, labels)``."""
@@ -355,7 +362,7 @@ def cgan(input_shape=(28, 28, 1), num_classes=10, latent_dim=100, name="cgan",
     check_int(num_classes, "num_classes")
     g, d = mlp_networks(input_shape, latent_dim, generator_units=generator_units,
                         discriminator_units=discriminator_units, num_classes=num_classes,
-                        dropout=dropout)
+                        dropout=dropout, projection=projection)
     return GAN(g, d, latent_dim, label_smoothing=label_smoothing, num_classes=num_classes,
                seed=seed, name=name)
 
