@@ -43,7 +43,8 @@ class Recipe:
             validation metric the task reports ("val_accuracy", "val_mae", ...).
         validation_split: the share of the training set held out for validation,
             stratified by class, seeded (0: no validation).
-        augment: random shifts, rotations and zooms of training images.
+        augment: random shifts, rotations and zooms of training images (registered
+            models: on by default, for image datasets).
         image_size: zero-pad images to this size.
         task: the loss and metrics (`kerasdl.training.TASKS`); None: the dataset's.
         model: builder keyword arguments.
@@ -62,7 +63,7 @@ class Recipe:
     patience: int = None
     monitor: str = "val_loss"
     validation_split: float = 0.1
-    augment: bool = True
+    augment: bool = False
     image_size: int = None
     task: str = None
     model: dict = dataclasses.field(default_factory=dict)

@@ -65,7 +65,7 @@ def register(name, builder, *, family, paper, default_input, min_input, num_clas
         name=name, family=family, builder=builder, fixed=fixed, paper=paper,
         default_input=tuple(default_input), min_input=tuple(min_input),
         num_classes=num_classes, params=params, test_kwargs=test_kwargs,
-        train=Recipe(**(train or {})),
+        train=Recipe(**{"augment": True, **(train or {})}),
     )
 
 

@@ -20,26 +20,35 @@ def run(*args):
                           text=True, env=env, timeout=600)
 
 
-def test_train_writes_model_curves_and_metrics(tmp_path):
+def test_train_validates_evaluates_and_evaluate_reads_the_run_again(tmp_path):
     out = tmp_path / "run"
     result = run("train", "lenet5", "--epochs", "2", "--output", str(out),
                  "--backend", keras.backend.backend())
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "test accuracy" in result.stdout
+    assert "test accuracy" in result.stdout and "test f1 macro" in result.stdout
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["backend"] == keras.backend.backend()
-    assert metrics["epochs"] == 2 and metrics["seconds"] > 0
-    assert metrics["test_accuracy"] > 0.8, metrics
-    assert (out / "history.png").stat().st_size > 1000
-    model = keras.saving.load_model(out / "model.keras")
-    assert model.name == "lenet5"
+    assert metrics["recipe"]["epochs"] == 2 and metrics["seconds"] > 0
+    assert metrics["split_sizes"] == {"train": 3600, "validation": 400, "test": 1000}
+    assert metrics["test_accuracy"] > 0.8 and 0 < metrics["val_loss"] < 1, metrics
+    for name in ("history.png", "confusion_matrix.png", "log.csv", "best.keras",
+                 "evaluation.json"):
+        assert (out / name).stat().st_size > 100, name
+    assert keras.saving.load_model(out / "model.keras").name == "lenet5"
+
+    (out / "evaluation.json").unlink()
+    result = run("evaluate", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    evaluation = json.loads((out / "evaluation.json").read_text())
+    assert evaluation["accuracy"] == pytest.approx(metrics["test_accuracy"], abs=1e-6)
+    assert evaluation["f1_macro"] == pytest.approx(metrics["test_f1_macro"], abs=1e-6)
 
 
 @pytest.mark.parametrize("name,dataset,metric,check", [
     ("gru", "periodic", "test_mae", lambda v: v < 0.5),  # the series' std is ~0.8
     ("transformer_classifier", "topics", "test_accuracy", lambda v: v > 0.9),
     ("autoencoder_dense", "mnist_5k", "test_mse", lambda v: v < 0.05),  # mean image: 0.067
-    ("gan_mlp", "mnist_5k", "g_loss", lambda v: v > 0),
+    ("gan_mlp", "mnist_5k", "test_fid", lambda v: 0 < v < 1e4),
 ])
 def test_train_other_tasks_from_the_command_line(name, dataset, metric, check, tmp_path):
     out = tmp_path / name
@@ -66,6 +75,13 @@ def test_list_and_info():
     (("train", "lenet5", "--epochs", "0"), "--epochs must be at least 1; received 0"),
     (("train", "lenet5", "--dataset", "cifar10", "--data-dir", "/nonexistent"),
      "'cifar10' is not on disk"),
+    (("train", "lenet5", "--lr", "0"), "`lr` must be > 0; received lr=0.0"),
+    (("train", "lenet5", "--optimizer", "adamm"), "received optimizer='adamm'. Did you mean"),
+    (("train", "lenet5", "--schedule", "linear"), "`schedule` must be one of"),
+    (("train", "lenet5", "--patience", "-1"), "received patience=-1"),
+    (("train", "lenet5", "--clipnorm", "-2"), "`clipnorm` must be > 0; received clipnorm=-2.0"),
+    (("train", "lenet5", "--label-smoothing", "1.5"), "received label_smoothing=1.5"),
+    (("evaluate", "/"), "The run directory / holds no model.keras"),
 ])
 def test_errors_are_one_clear_line(args, message):
     result = run(*args)

@@ -1,9 +1,11 @@
 import keras
 import numpy as np
+import pytest
 
 import kerasdl
 from kerasdl import datasets
-from kerasdl.training import AugmentedImages, random_affine, train_model
+from kerasdl.training import (AugmentedImages, SparseCategoricalCrossentropy, learning_rate,
+                              make_optimizer, random_affine, split_validation, train_model)
 
 
 def test_random_affine_identity_and_shift(rng):
@@ -44,3 +46,105 @@ def test_lenet5_learns_real_digits_with_augmentation():
                                         batch_size=64, lr=2e-3, augment=True, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert metrics["test_accuracy"] > 0.85, metrics
+
+
+def _value(schedule, step):
+    return float(keras.ops.convert_to_numpy(schedule(step)))
+
+
+def test_schedules_follow_their_curves():
+    assert learning_rate(0.5, "constant") == 0.5
+    step = learning_rate(1.0, "step", 100)
+    assert [_value(step, s) for s in (49, 51, 76)] == pytest.approx([1.0, 0.1, 0.01])
+    assert _value(learning_rate(1.0, "exponential", 100), 100) == pytest.approx(0.1)
+    cosine = learning_rate(1.0, "cosine", 100)
+    assert [_value(cosine, s) for s in (0, 50, 100)] == pytest.approx([1.0, 0.5, 0.0], abs=1e-6)
+    warm = learning_rate(1.0, "warmup_cosine", 110, warmup_steps=10)
+    assert [_value(warm, s) for s in (0, 5, 10, 60, 110)] == pytest.approx(
+        [0.0, 0.5, 1.0, 0.5, 0.0], abs=1e-6)
+
+
+def _dense():
+    layer = keras.layers.Dense(2, kernel_initializer="ones", bias_initializer="ones")
+    layer.build((None, 2))
+    return layer
+
+
+def test_weight_decay_shrinks_kernels_only_and_clipnorm_caps_the_step():
+    layer = _dense()
+    opt = make_optimizer("adam", 0.1, weight_decay=0.5)
+    opt.apply_gradients([(keras.ops.zeros(v.shape), v) for v in layer.trainable_variables])
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer.kernel), 0.95, rtol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer.bias), 1.0)
+    # Nesterov SGD's first step is 1.9 lr g; g of norm 100 clipped to norm 1.
+    layer = _dense()
+    opt = make_optimizer("sgd", 0.1, clipnorm=1.0)
+    grad = np.zeros((2, 2), "float32")
+    grad[0, 0] = 100.0
+    opt.apply_gradients([(keras.ops.convert_to_tensor(grad), layer.kernel)])
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer.kernel)[0, 0], 1 - 0.19,
+                               rtol=1e-5)
+    assert type(make_optimizer("rmsprop", 0.1)).__name__ == "RMSprop"
+    assert make_optimizer("adamw", 0.1, weight_decay=0.01).weight_decay == 0.01
+
+
+def test_label_smoothing_of_integer_labels_by_hand():
+    probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], "float32")
+    labels = np.array([0, 2])
+    smoothed = np.full((2, 3), 0.1 / 3) + 0.9 * np.eye(3)[labels]
+    expected = -(smoothed * np.log(probs)).sum(1).mean()
+    loss = SparseCategoricalCrossentropy(label_smoothing=0.1)(labels, probs)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loss), expected, rtol=1e-5)
+
+
+def test_early_stopping_stops_on_a_plateau_and_restores_the_best_weights():
+    keras.utils.set_random_seed(0)
+    x, y = datasets.load("moons", "train")
+    y = np.random.default_rng(0).permutation(y)  # labels carry nothing: val loss plateaus
+    model = kerasdl.build("mlp", input_shape=(2,), hidden_units=(32,))
+    history, metrics = train_model(model, (x, y), epochs=60, batch_size=32, lr=3e-2,
+                                   patience=2, schedule="constant", verbose=0)
+    assert metrics["epochs_run"] < 60
+    best = min(history.history["val_loss"])
+    assert metrics["val_loss"] == pytest.approx(best)
+    _, val = split_validation(x, y, 0.1, seed=0)
+    np.testing.assert_allclose(model.evaluate(*val, verbose=0, return_dict=True)["loss"], best,
+                               rtol=1e-4)
+
+
+def test_validation_split_is_stratified_seeded_and_apart_from_the_test_set():
+    x, y = datasets.load("mnist_5k", "train")
+    x_test, _ = datasets.load("mnist_5k", "test")
+    (x_fit, _), (x_val, y_val) = split_validation(x, y, 0.1, seed=0)
+    assert len(x_fit) == 3600 and np.bincount(y_val).tolist() == [40] * 10
+    rows = {r.tobytes() for r in x_val.reshape(len(x_val), -1)}
+    assert not rows & {r.tobytes() for r in x_test.reshape(len(x_test), -1)}
+    assert not rows & {r.tobytes() for r in x_fit.reshape(len(x_fit), -1)}
+    np.testing.assert_array_equal(split_validation(x, y, 0.1, seed=0)[1][0], x_val)
+    (pairs, _), (val_pairs, _) = split_validation([x[:50], y[:50]], y[:50], 0.2)
+    assert [len(a) for a in pairs + val_pairs] == [40, 40, 10, 10]
+
+
+def test_augmented_reconstruction_targets_are_the_augmented_inputs(rng):
+    x = rng.random((6, 8, 8, 1)).astype("float32")
+    inputs, targets = AugmentedImages(x, None, 4, reconstruct=True)[0]
+    np.testing.assert_array_equal(inputs, targets)
+    assert len(AugmentedImages(x, None, 4)[0]) == 1
+
+
+@pytest.mark.parametrize("options,error,match", [
+    (dict(epoch=3), TypeError, r"Unknown training option\(s\) \['epoch'\].*'epochs'"),
+    (dict(optimizer="adamm"), ValueError, r"optimizer.*received optimizer='adamm'.*'adam'"),
+    (dict(schedule="cosin"), ValueError, r"received schedule='cosin'.*'cosine'"),
+    (dict(patience=-1), ValueError, r"`patience` must be an integer >= 0; received patience=-1"),
+    (dict(clipnorm=-1.0), ValueError, r"`clipnorm` must be > 0; received clipnorm=-1.0"),
+    (dict(label_smoothing=1.0), ValueError, r"label_smoothing` must be in \[0.0, 1.0\); "
+                                            r"received label_smoothing=1.0"),
+    (dict(lr=0.0), ValueError, r"`lr` must be > 0; received lr=0.0"),
+    (dict(patience=2, monitor="val_f1"), ValueError,
+     r"`monitor` must be .* \['val_loss', 'val_accuracy'\]; received monitor='val_f1'"),
+])
+def test_bad_training_options_are_named(options, error, match):
+    with pytest.raises(error, match=match):
+        train_model(kerasdl.build("mlp", input_shape=(2,)), (np.zeros((20, 2)), np.arange(20) % 2),
+                    epochs=1, verbose=0, **options)
