@@ -9,14 +9,12 @@
   wgan_gp_toy.py notes that a smaller lambda helps there; with lambda 10 the critic
   covered only 4-6 modes in this budget). On 10,000 samples: modes covered (>= 1% of samples
   within 3 std of the mode) and the share of samples within 3 std of some mode.
-- mnist: on `mnist_5k`, `dcgan` and `cgan` (30 epochs), `vae` (dense, latent 16, 30
-  epochs) and `autoencoder_denoising` (20 epochs). Generated digits are classified by a
-  `lenet5` trained on the same data (a classifier score: a stand-in for FID, whose
-  Inception weights cannot be had offline): the classes present among 1,000 samples,
-  and for `cgan` how often the digit is the one asked for. The VAE's test negative ELBO
-  (one sample of z per image); the denoising PSNR on test digits with noise std 0.5
-  (`autoencoder_denoising` with a 64-unit code).
-  Sample grids are written to `--out`.
+- mnist: `gan_mlp`, `dcgan`, `wgan_gp`, `cgan`, `vae` and `autoencoder_denoising`, each
+  trained as `kerasdl train NAME` trains it by default and evaluated by
+  `kerasdl.evaluation.evaluate` on the `mnist_5k` test set: FID and Inception Score from
+  kerasdl's shipped LeNet-5 feature network, the share of `cgan` samples showing the digit
+  asked for, the VAE's negative ELBO, the denoiser's PSNR. Figures and evaluation.json go
+  to `--out`/NAME_BACKEND/.
 """
 
 import argparse
@@ -76,84 +74,35 @@ def ring():
 
 
 def mnist(out):
+    """Each model trained exactly as `kerasdl train NAME` trains it (its registered recipe,
+    seed 0), then evaluated on the `mnist_5k` test set; figures go to out/NAME_BACKEND/."""
     import keras
-    import numpy as np
 
-    from kerasdl import build, datasets
-    from kerasdl.training import compile_model, train_model
+    from kerasdl import build, datasets, registry
+    from kerasdl.evaluation import evaluate
+    from kerasdl.training import train_model
 
     backend = keras.backend.backend()
-    (x, y), (x_test, y_test) = datasets.load("mnist_5k", "train"), datasets.load("mnist_5k", "test")
-    keras.utils.set_random_seed(0)
-    judge = build("lenet5", input_shape=x.shape[1:])
-    train_model(judge, (x, y), (x_test, y_test), epochs=15, batch_size=64, lr=3e-3,
-                augment=True, verbose=0)
-
-    def classify(images):
-        return judge.predict(images, verbose=0, batch_size=500).argmax(axis=1)
-
     rows = []
-    for name in ("dcgan", "cgan"):
+    for name in MNIST_MODELS:
+        recipe = registry.get_spec(name).train
+        train, test, data_kwargs = datasets.load_for_model(name)
         keras.utils.set_random_seed(0)
-        model = build(name, seed=0)
-        conditional = name == "cgan"
-        seconds, n = _fit(model, 2 * x - 1, steps=30 * 63, batch_size=64, lr=2e-4,
-                          y=y if conditional else None)
-        asked = np.arange(1000, dtype="int32") % 10
-        images = (model.generate(1000, labels=asked if conditional else None) + 1) / 2
-        predicted = classify(images)
-        row = dict(model=name, classes_present=int(len(np.unique(predicted))),
-                   seconds=round(seconds, 1), ms_per_step=round(1000 * seconds / n, 1))
-        if conditional:
-            row["asked_class_rate"] = float(np.mean(predicted == asked))
-        rows.append(row)
-        _grid(images[:100], os.path.join(out, f"{name}_{backend}.png"))
-        print(json.dumps({**row, "backend": keras.backend.backend()}), file=sys.stderr, flush=True)
-
-    keras.utils.set_random_seed(0)
-    vae = build("vae", latent_dim=16, seed=0)
-    compile_model(vae, task="variational", lr=1e-3)
-    start = time.perf_counter()
-    vae.fit(x, batch_size=64, epochs=30, verbose=0)
-    seconds = time.perf_counter() - start
-    z_mean, z_log_var = vae.encode(x_test)
-    z = z_mean + keras.ops.exp(0.5 * z_log_var) * keras.random.normal(z_mean.shape, seed=1)
-    elbo = vae.compute_loss(x_test, None, vae.decode(z), training=False)
-    samples = vae.sample(1000)
-    rows.append(dict(model="vae", test_negative_elbo=float(keras.ops.convert_to_numpy(elbo)),
-                     classes_present=int(len(np.unique(classify(samples)))),
-                     seconds=round(seconds, 1)))
-    _grid(samples[:100], os.path.join(out, f"vae_{backend}.png"))
-
-    keras.utils.set_random_seed(0)
-    denoiser = build("autoencoder_denoising", latent_dim=64)
-    _, metrics = train_model(denoiser, (x, y), (x_test, y_test), task="reconstruction",
-                             epochs=20, batch_size=64, lr=1e-3, verbose=0)
-    noisy = x_test + 0.5 * np.random.default_rng(1).standard_normal(x_test.shape).astype("float32")
-    denoised = denoiser.predict(noisy, verbose=0)
-    rows.append(dict(model="autoencoder_denoising", psnr_noisy=_psnr(noisy, x_test),
-                     psnr_denoised=_psnr(denoised, x_test)))
+        model = build(name, **data_kwargs, **recipe.model)
+        start = time.perf_counter()
+        train_model(model, train, recipe=recipe, verbose=0)
+        seconds = time.perf_counter() - start
+        scores = evaluate(model, test, task=recipe.task,
+                          output_dir=os.path.join(out, f"{name}_{backend}"))
+        rows.append(dict(model=name, seconds=round(seconds, 1), **{
+            k: round(v, 3) for k, v in scores.items() if k in MNIST_FIGURES}))
+        print(json.dumps({**rows[-1], "backend": backend}), file=sys.stderr, flush=True)
     return rows
 
 
-def _psnr(images, reference):
-    import numpy as np
-
-    return float(10 * np.log10(1.0 / np.mean((np.clip(images, 0, 1) - reference) ** 2)))
-
-
-def _grid(images, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(10, 10, figsize=(6, 6))
-    for ax, image in zip(axes.ravel(), images):
-        ax.imshow(image[..., 0], cmap="gray", vmin=0, vmax=1)
-        ax.axis("off")
-    fig.savefig(path, dpi=80, bbox_inches="tight")
-    plt.close(fig)
+MNIST_MODELS = ("gan_mlp", "dcgan", "wgan_gp", "cgan", "vae", "autoencoder_denoising")
+MNIST_FIGURES = ("fid", "inception_score", "class_accuracy", "classes_generated",
+                 "negative_elbo_nats", "psnr_noisy_input", "psnr_denoised")
 
 
 def main():

@@ -12,7 +12,8 @@ use, so a program (such as the `kerasdl` command) can still choose `KERAS_BACKEN
 __version__ = "0.1.0"
 
 _LAZY = {"build": "registry", "list_models": "registry", "model_info": "registry",
-         "load_model": "registry", "datasets": None, "training": None, "layers": None,
+         "load_model": "registry", "evaluate": "evaluation", "datasets": None,
+         "training": None, "evaluation": None, "recipe": None, "layers": None,
          "blocks": None, "sequences": None, "registry": None}
 
 
@@ -26,5 +27,5 @@ def __getattr__(name):
     return getattr(importlib.import_module(f"kerasdl.{_LAZY[name]}"), name)
 
 
-__all__ = ["build", "list_models", "model_info", "load_model", "datasets", "training",
-           "sequences", "__version__"]
+__all__ = ["build", "list_models", "model_info", "load_model", "evaluate", "datasets",
+           "training", "evaluation", "recipe", "sequences", "__version__"]

@@ -114,9 +114,11 @@ def build(name, **kwargs):
 
 
 def load_model(path, **kwargs):
-    """`keras.saving.load_model` with every kerasdl layer and model class (GAN, VAE, ...)
-    registered, so that any kerasdl `.keras` file loads, on any backend."""
+    """`keras.saving.load_model` with every kerasdl layer, loss and model class (GAN,
+    VAE, ...) registered, so that any kerasdl `.keras` file loads, on any backend."""
     import keras
+
+    import kerasdl.training  # noqa: F401  (its label-smoothing loss)
 
     _load_families()
     return keras.saving.load_model(path, **kwargs)

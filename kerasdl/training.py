@@ -219,8 +219,8 @@ def compile_model(model, *, task="classification", lr=1e-3, optimizer="adam",
 
 def split_validation(x, y, fraction=0.1, *, seed=0):
     """Hold out `fraction` of ``(x, y)`` for validation, seeded, stratified by class when
-    `y` holds class labels (integers, each class at least twice). `x` may be a list of
-    arrays (multi-input models).
+    `y` holds class labels (integers, each class at least twice, fewer classes than either
+    part has rows). `x` may be a list of arrays (multi-input models).
 
     Returns:
         ``((x_train, y_train), (x_val, y_val))``.
@@ -229,19 +229,23 @@ def split_validation(x, y, fraction=0.1, *, seed=0):
 
     arrays = list(x) if isinstance(x, list) else [x]
     parts = train_test_split(*arrays, y, test_size=fraction, random_state=seed,
-                             stratify=_class_labels(y))
+                             stratify=_class_labels(y, fraction))
     train, val = parts[0::2], parts[1::2]
     if isinstance(x, list):
         return (list(train[:-1]), train[-1]), (list(val[:-1]), val[-1])
     return tuple(train), tuple(val)
 
 
-def _class_labels(y):
+def _class_labels(y, fraction):
+    """`y` if it can stratify a split: integer labels, each class twice, and both parts
+    large enough to hold every class."""
     y = np.asarray(y)
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
         return None
     counts = np.bincount(y - y.min())
-    return y if counts[counts > 0].min() >= 2 else None
+    counts = counts[counts > 0]
+    smaller = min(fraction, 1 - fraction) * len(y)
+    return y if counts.min() >= 2 and smaller >= len(counts) else None
 
 
 def training_callbacks(recipe, output_dir=None, *, validate=True, tensorboard=False):
