@@ -1,5 +1,8 @@
 """Evaluation the textbook's way, after `fit`: `evaluate(model, data, task=None)`.
 
+Every task also reports `loss`: what it trains on (cross-entropy, MSE, the negative ELBO),
+except a GAN, whose losses measure its two networks against each other.
+
 - classification: accuracy, top-5 (more than 5 classes), precision / recall / F1 per
   class and macro, one-vs-rest ROC AUC, a confusion matrix;
 - binary: accuracy, precision, recall, F1, ROC AUC and the ROC curve;
@@ -146,8 +149,10 @@ def _binary(model, x, y, *, batch_size, figures, **_):
 def _regression(model, x, y, *, batch_size, figures, **_):
     pred = _first(model.predict(x, batch_size=batch_size, verbose=0)).reshape(len(y), -1)
     true = np.asarray(y, dtype="float32").reshape(len(y), -1)
+    mse = _result(keras.metrics.MeanSquaredError(), true, pred)
     scores = {
-        "mse": _result(keras.metrics.MeanSquaredError(), true, pred),
+        "loss": mse,  # what the regression task trains on
+        "mse": mse,
         "rmse": _result(keras.metrics.RootMeanSquaredError(), true, pred),
         "mae": _result(keras.metrics.MeanAbsoluteError(), true, pred),
         "r2": _result(keras.metrics.R2Score(), true, pred),
@@ -167,6 +172,7 @@ def _seq2seq(model, x, y, *, batch_size, **_):
     decoded = greedy_decode(model, source, target.shape[1])
     correct = (decoded == target) | (mask == 0)
     return {
+        "loss": float((cross_entropy * mask).sum() / mask.sum()),  # nats per target token
         "perplexity": perplexity(cross_entropy, mask),
         "token_accuracy": _result(keras.metrics.Accuracy(), target, decoded, mask),
         "sequence_accuracy": float(correct.all(axis=1).mean()),
@@ -177,7 +183,8 @@ def _seq2seq(model, x, y, *, batch_size, **_):
 
 def _reconstruction(model, x, y, *, batch_size, figures, seed, **_):
     recon = model.predict(x, batch_size=batch_size, verbose=0)
-    scores = {"mse": _result(keras.metrics.MeanSquaredError(), _flat(x), _flat(recon)),
+    scores = {"loss": _mean_loss(keras.losses.binary_crossentropy(_flat(x), _flat(recon))),
+              "mse": _result(keras.metrics.MeanSquaredError(), _flat(x), _flat(recon)),
               "psnr": psnr(x, recon)}
     noise = _noise_stddev(model)
     if noise:  # a denoising autoencoder: how much it cleans the noise it was trained on
@@ -194,7 +201,8 @@ def _variational(model, x, y, *, batch_size, figures, **_):
     recon = model.predict(x, batch_size=batch_size, verbose=0)
     figures["reconstructions"] = functools.partial(_plot_grid, _interleave(x, recon), 2)
     figures["samples"] = functools.partial(_plot_grid, model.sample(100), 10)
-    return {"negative_elbo_nats": model.negative_elbo(x, batch_size=batch_size),
+    elbo = model.negative_elbo(x, batch_size=batch_size)
+    return {"loss": elbo, "negative_elbo_nats": elbo,
             "mse": _result(keras.metrics.MeanSquaredError(), _flat(x), _flat(recon)),
             "psnr": psnr(x, recon)}
 
@@ -437,6 +445,9 @@ def _plot_confusion(confusion, plt):
     for (i, j), count in np.ndenumerate(confusion):
         ax.text(j, i, count, ha="center", va="center", fontsize=7,
                 color="white" if count > confusion.max() / 2 else "black")
+    if len(confusion) <= 20:
+        ax.set_xticks(range(len(confusion)))
+        ax.set_yticks(range(len(confusion)))
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title("confusion matrix (test)")
