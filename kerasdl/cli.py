@@ -187,7 +187,7 @@ def _train(args):
     model.save(os.path.join(output, "model.keras"))
     plot_history(history, os.path.join(output, "history.png"))
     metrics.update(model=args.name, dataset=recipe.dataset, backend=keras.backend.backend(),
-                   recipe={**recipe.to_dict(), "model": model_args},
+                   recipe={**recipe.to_dict(), "model": {**recipe.model, **model_args}},
                    model_kwargs={k: v for k, v in model_kwargs.items() if k != "input_shape"},
                    seconds=round(seconds, 2))
     with open(os.path.join(output, "metrics.json"), "w") as f:
