@@ -377,12 +377,15 @@ def cgan(input_shape=(28, 28, 1), num_classes=10, latent_dim=100, name="cgan",
 TINY_POINTS = dict(input_shape=(2,), latent_dim=4)
 GAN_TRAIN = dict(dataset="mnist_5k", epochs=20, batch_size=64, lr=2e-4, augment=False,
                  task="adversarial")
+# The MLP GANs on mnist_5k: 20 epochs at 2e-4 left gan_mlp collapsed (IS 1.2, FID 57) and
+# cgan at 13% asked-for digits; 60 epochs at 1e-3 give IS 6.8 / FID 4.8 and 96% (JAX).
+MLP_GAN_TRAIN = {**GAN_TRAIN, "epochs": 60, "lr": 1e-3}
 register("gan_mlp", gan_mlp, family="generative",
          paper="Goodfellow et al. 2014, Generative adversarial nets",
          default_input=(28, 28, 1), min_input=(1,), num_classes=0, params=1_093_137,
          test_kwargs=dict(TINY_POINTS, generator_units=(16,), discriminator_units=(16,),
                           output_activation=None),
-         train=GAN_TRAIN)
+         train=MLP_GAN_TRAIN)
 register("dcgan", dcgan, family="generative",
          paper="Radford, Metz & Chintala 2016, Unsupervised representation learning with DCGANs",
          default_input=(28, 28, 1), min_input=(4, 4, 1), num_classes=0, params=910_786,
@@ -397,4 +400,4 @@ register("cgan", cgan, family="generative",
          default_input=(28, 28, 1), min_input=(1,), num_classes=10, params=1_098_357,
          test_kwargs=dict(TINY_POINTS, num_classes=3, generator_units=(16,),
                           discriminator_units=(16,)),
-         train={**GAN_TRAIN, "epochs": 60, "lr": 1e-3})
+         train=MLP_GAN_TRAIN)
