@@ -217,8 +217,9 @@ def _adversarial(model, x, y, *, batch_size, figures, num_samples, seed, **_):
     labels = np.arange(num_samples, dtype="int32") % model.num_classes \
         if model.num_classes else None
     fake = np.clip((model.generate(num_samples, labels) + 1.0) / 2.0, 0.0, 1.0)
-    real_features, real_probs = _features(x, batch_size)
-    fake_features, fake_probs = _features(fake, batch_size)
+    real_features, real_probs = feature_network().predict(x, batch_size=batch_size, verbose=0)
+    fake_features, fake_probs = feature_network().predict(fake, batch_size=batch_size,
+                                                          verbose=0)
     predicted = fake_probs.argmax(-1)
     scores = {"fid": frechet_distance(real_features, fake_features),
               "inception_score": inception_score(fake_probs),
@@ -323,11 +324,6 @@ def feature_network(path=FEATURE_WEIGHTS):
     model = build("lenet5", input_shape=FEATURE_SHAPE, num_classes=10)
     model.load_weights(path)
     return keras.Model(model.inputs, [model.get_layer("fc2").output, model.output])
-
-
-def _features(images, batch_size):
-    features, probs = feature_network().predict(images, batch_size=batch_size, verbose=0)
-    return features, probs
 
 
 def train_feature_network(path=FEATURE_WEIGHTS, *, seed=2, epochs=40):
