@@ -138,3 +138,31 @@ def check_stem_input(stem, input_shape, default, *, model, min_sizes):
         return check_input_shape(input_shape, default, model=model, min_size=imagenet_min,
                                  hint=f", or use stem='small' (minimum {small_min})")
     return check_input_shape(input_shape, default, model=model, min_size=small_min)
+
+
+def check_heads(d_model, num_heads):
+    """Attention heads that divide the model width."""
+    check_int(d_model, "d_model")
+    check_int(num_heads, "num_heads")
+    if d_model % num_heads:
+        raise ValueError(
+            f"`d_model`={d_model} must be divisible by `num_heads`={num_heads} (each head gets "
+            f"d_model / num_heads dimensions); e.g. num_heads in "
+            f"{[h for h in range(1, min(d_model, 16) + 1) if d_model % h == 0]}."
+        )
+
+
+def check_sequence_input(input_shape, vocab_size, model):
+    """`input_shape` is (length,) of token ids with a `vocab_size`, else (length, features)."""
+    if not isinstance(input_shape, (tuple, list)):
+        raise TypeError(f"`input_shape` must be a tuple; received input_shape={input_shape!r}.")
+    want = 1 if vocab_size is not None else 2
+    if len(input_shape) != want:
+        what = ("(length,) of token ids, since vocab_size is set" if want == 1
+                else "(length, features); for token ids pass vocab_size and input_shape=(length,)")
+        raise ValueError(f"`input_shape` for {model} must be {what}; received "
+                         f"input_shape={tuple(input_shape)!r}.")
+    for v in input_shape:
+        if v is not None:
+            check_int(v, "input_shape entries")
+    return tuple(input_shape)

@@ -4,12 +4,16 @@ Every block takes a symbolic tensor and a `name` prefix and returns a tensor; la
 names follow keras.applications (``conv2_block1_1_conv``, ``predictions``).
 """
 
+import functools
+import inspect
 import os
+import re
 
 import keras
 from keras import layers
 
 from kerasdl._checks import check_activation, check_choice, check_float, check_int
+
 
 BN_EPSILON = 1.001e-5
 
@@ -119,14 +123,58 @@ def transition_block(x, compression, *, name):
     return layers.AveragePooling2D(2, strides=2, name=f"{name}_pool")(x)
 
 
-def check_head_args(num_classes, include_top, pooling, classifier_activation, dropout):
-    """Validate the keyword arguments every builder shares."""
-    check_int(num_classes, "num_classes")
-    if not isinstance(include_top, bool):
-        raise TypeError(f"`include_top` must be True or False; received include_top={include_top!r}.")
-    check_choice(pooling, "pooling", (None, "avg", "max"))
-    check_activation(classifier_activation, "classifier_activation")
-    check_float(dropout, "dropout", 0.0, 1.0)
+HEAD_ARGUMENTS = {
+    "num_classes": "number of classes (output units of ``predictions``).",
+    "include_top": "if False, return the features without the classifier.",
+    "pooling": 'with ``include_top=False``: None (the feature map), "avg" or "max" '
+               "(globally pooled).",
+    "classifier_activation": 'of ``predictions``: "softmax", None for logits, ...',
+    "dropout": "dropout rate in the classifier, in [0, 1).",
+    "name": "the model's name.",
+}
+_MARK = "(others): as in every kerasdl builder."
+
+
+def classifier_builder(builder):
+    """Decorate a builder that ends in a classifier: the arguments every such builder
+    shares (`HEAD_ARGUMENTS`, those in its signature) are checked here, before it runs,
+    and those its docstring does not describe itself are documented in place of its
+    ``(others): as in every kerasdl builder.`` line."""
+    signature = inspect.signature(builder)
+    shared = [n for n in HEAD_ARGUMENTS if n in signature.parameters]
+    checks = {"num_classes": lambda v: check_int(v, "num_classes"),
+              "include_top": _check_bool, "pooling": lambda v: check_choice(
+                  v, "pooling", (None, "avg", "max")),
+              "classifier_activation": lambda v: check_activation(v, "classifier_activation"),
+              "dropout": lambda v: check_float(v, "dropout", 0.0, 1.0), "name": _check_name}
+
+    @functools.wraps(builder)
+    def checked(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        for argument in shared:
+            checks[argument](bound.arguments[argument])
+        return builder(*args, **kwargs)
+
+    doc = builder.__doc__ or ""
+    undocumented = [n for n in shared if not re.search(rf"^ +{n}:", doc, re.MULTILINE)]
+    if undocumented and _MARK not in doc:
+        raise ValueError(f"{builder.__name__}'s docstring describes neither {undocumented} "
+                         f"nor has the line {_MARK!r}.")
+    indent = "\n" + " " * 8
+    checked.__doc__ = doc.replace(_MARK, indent.join(
+        f"{n}: {HEAD_ARGUMENTS[n]}" for n in undocumented))
+    return checked
+
+
+def _check_bool(value):
+    if not isinstance(value, bool):
+        raise TypeError(f"`include_top` must be True or False; received include_top={value!r}.")
+
+
+def _check_name(value):
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"`name` must be a non-empty string; received name={value!r}.")
 
 
 def head(x, *, num_classes, include_top, pooling, classifier_activation, dropout,

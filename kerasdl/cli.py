@@ -1,12 +1,15 @@
 """The `kerasdl` command line: list, info, train, evaluate, tune.
 
 `--backend` works because this module sets KERAS_BACKEND before anything imports Keras
-(importing `kerasdl` itself does not).
+(importing `kerasdl` itself does not). Bad input (an error kerasdl raises on purpose)
+ends the command with one line; anything else shows its traceback, as does every error
+under `--traceback`.
 """
 
 import argparse
 import ast
 import json
+import linecache
 import os
 import sys
 import time
@@ -27,17 +30,23 @@ def _model_arg(text):
 
 def _parser():
     parser = argparse.ArgumentParser(prog="kerasdl", description=__doc__.splitlines()[0])
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--traceback", action="store_true",
+                        help="show the full traceback of any error")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("list", help="list registered models")
+    def command(name, help):
+        return sub.add_parser(name, help=help, parents=[common])
+
+    p = command("list", help="list registered models")
     p.add_argument("pattern", nargs="?", help="glob pattern, e.g. 'resnet*'")
     p.add_argument("--family")
     p.add_argument("--markdown", action="store_true", help="print the README's table")
 
-    p = sub.add_parser("info", help="describe one model")
+    p = command("info", help="describe one model")
     p.add_argument("name")
 
-    p = sub.add_parser("train", help="train a model and save it with its curves and metrics")
+    p = command("train", help="train a model and save it with its curves and metrics")
     p.add_argument("name")
     p.add_argument("--dataset", help="default: the model's (lenet5: mnist_5k)")
     p.add_argument("--backend", choices=BACKENDS, help="default: $KERAS_BACKEND or tensorflow")
@@ -67,7 +76,7 @@ def _parser():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", default=None, help="output directory (default runs/NAME)")
 
-    p = sub.add_parser("evaluate", help="evaluate a trained model on a test set")
+    p = command("evaluate", help="evaluate a trained model on a test set")
     p.add_argument("path", help="a run directory (kerasdl train --output) or a .keras file")
     p.add_argument("--dataset", help="default: the run's, or the model's")
     p.add_argument("--backend", choices=BACKENDS, help="default: $KERAS_BACKEND or tensorflow")
@@ -76,7 +85,7 @@ def _parser():
     p.add_argument("--output", help="where to write evaluation.json and the figures "
                    "(default: beside the model)")
 
-    p = sub.add_parser("tune", help="search learning rate, dropout and width with KerasTuner")
+    p = command("tune", help="search learning rate, dropout and width with KerasTuner")
     p.add_argument("name")
     p.add_argument("--tuner", default="random", help="random, hyperband or bayesian")
     p.add_argument("--max-trials", type=int, default=10)
@@ -117,7 +126,23 @@ def main(argv=None):
         return {"list": _list, "info": _info, "train": _train, "evaluate": _evaluate,
                 "tune": _tune}[args.command](args)
     except (ValueError, TypeError, FileNotFoundError) as err:
+        if args.traceback or not _is_bad_input(err):
+            raise
         sys.exit(f"kerasdl {args.command}: {err}")
+
+
+def _is_bad_input(err):
+    """True for an error kerasdl raised on purpose about what it was given: a missing
+    file, or a ValueError/TypeError from a `raise` statement in kerasdl's own code (its
+    argument checks). False for one from inside a library or from a bug."""
+    if isinstance(err, FileNotFoundError):
+        return True
+    tb = err.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    path = os.path.abspath(tb.tb_frame.f_code.co_filename)
+    ours = path.startswith(os.path.dirname(os.path.abspath(__file__)) + os.sep)
+    return ours and linecache.getline(path, tb.tb_lineno).lstrip().startswith("raise ")
 
 
 def _list(args):
@@ -247,7 +272,7 @@ def _evaluate(args):
 
 
 def _tune(args):
-    from tuning.search import search
+    from kerasdl.tuning.search import search
 
     directory = args.directory or os.path.join("tuning_runs", args.name)
     tuner = search(args.name, tuner=args.tuner, dataset=args.dataset,

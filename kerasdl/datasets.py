@@ -126,7 +126,9 @@ def load(name, split="train", *, data_dir=None, download=False, image_size=None,
     if as_tf_dataset:
         import tensorflow as tf
 
-        return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
+        # A list would be stacked into one tensor; a tuple stays the model's inputs.
+        inputs = tuple(x) if isinstance(x, list) else x
+        return tf.data.Dataset.from_tensor_slices((inputs, y)).batch(batch_size)
     return x, y
 
 
@@ -219,12 +221,10 @@ def _synthetic(generate, sizes):
 
 def _word2vec(kind):
     def load(split):
-        from kerasdl.models.word2vec import cbow_windows, skipgram_pairs
-
         sentences, _ = _topics(split)
         if kind == "skipgram":
-            return skipgram_pairs(sentences, vocab_size=41, seed=0 if split == "train" else 1)
-        return cbow_windows(sentences)
+            return sequences.skipgram_pairs(sentences, vocab_size=41, seed=0 if split == "train" else 1)
+        return sequences.cbow_windows(sentences)
     return load
 
 

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from kerasdl._checks import check_heads, check_int
+
 
 @keras.saving.register_keras_serializable(package="kerasdl")
 class LocalResponseNormalization(keras.layers.Layer):
@@ -40,37 +42,6 @@ class LocalResponseNormalization(keras.layers.Layer):
                 "bias": self.bias, "alpha": self.alpha, "beta": self.beta}
 
 
-class Composite:
-    """Mixin for models that own sub-models (GAN, VAE), the keras-hub way: `get_config`
-    serializes the parts named in `PARTS` and `from_config` rebuilds them."""
-
-    PARTS = ()
-
-    def get_config(self):
-        return {**super().get_config(),
-                **{p: keras.saving.serialize_keras_object(getattr(self, p)) for p in self.PARTS}}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for part in cls.PARTS:
-            config[part] = keras.saving.deserialize_keras_object(config[part])
-        return cls(**config)
-
-
-def _check_heads(d_model, num_heads):
-    from kerasdl._checks import check_int
-
-    check_int(d_model, "d_model")
-    check_int(num_heads, "num_heads")
-    if d_model % num_heads:
-        raise ValueError(
-            f"`d_model`={d_model} must be divisible by `num_heads`={num_heads} (each head gets "
-            f"d_model / num_heads dimensions); e.g. num_heads in "
-            f"{[h for h in range(1, min(d_model, 16) + 1) if d_model % h == 0]}."
-        )
-
-
 @keras.saving.register_keras_serializable(package="kerasdl")
 class PaddingMask(keras.layers.Layer):
     """True where a token sequence holds a real token, False where it holds padding (0)."""
@@ -96,8 +67,6 @@ class PositionalEmbedding(keras.layers.Layer):
     """
 
     def __init__(self, vocab_size, max_length, d_model, **kwargs):
-        from kerasdl._checks import check_int
-
         super().__init__(**kwargs)
         self.vocab_size = check_int(vocab_size, "vocab_size")
         self.max_length = check_int(max_length, "max_length")
@@ -161,7 +130,7 @@ class TransformerBlock(keras.layers.Layer):
 
     def __init__(self, d_model, num_heads, ff_dim, dropout=0.0, causal=False, **kwargs):
         super().__init__(**kwargs)
-        _check_heads(d_model, num_heads)
+        check_heads(d_model, num_heads)
         self.d_model, self.num_heads, self.ff_dim = d_model, num_heads, ff_dim
         self.dropout, self.causal = dropout, causal
         attention = dict(num_heads=num_heads, key_dim=d_model // num_heads, dropout=dropout)

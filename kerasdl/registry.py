@@ -1,20 +1,23 @@
 """The model registry: every architecture is registered once, by name, with its metadata.
 
-Family modules call `register(...)` at import; `build`, `list_models` and `model_info`
-are the public entry points (re-exported as `kerasdl.build`, ...).
+Every module of `kerasdl.models` whose name does not start with "_" is a family: it is
+imported on first use and calls `register(...)` for each model it defines, so adding a
+model is one file. `build`, `list_models` and `model_info` are the public entry points
+(re-exported as `kerasdl.build`, ...).
 """
 
 import dataclasses
 import fnmatch
 import importlib
 import inspect
+import pkgutil
 
 from kerasdl._checks import closest
 from kerasdl.recipe import Recipe
 
 _REGISTRY = {}
-_FAMILY_MODULES = ("mlp", "cnn", "vgg", "googlenet", "resnet", "densenet", "recurrent",
-                   "attention", "transformer", "word2vec", "autoencoder", "gan")
+WIDTH_KNOBS = ("hidden_units", "width_multiplier", "filters", "units", "growth_rate",
+               "embed_dim", "ff_dim", "d_model")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,7 +29,10 @@ class ModelSpec:
         family: "feedforward", "convolutional", "recurrent", "attention", "transformer",
             "embedding", "autoencoder" or "generative".
         builder: the family's generic builder function.
-        fixed: keyword arguments this variant pins (e.g. ``depth=16`` for VGG-16).
+        fixed: keyword arguments this variant pins (e.g. ``depth=16`` for VGG-16); a
+            caller cannot change them.
+        presets: keyword arguments this variant sets by default, that a caller may
+            override (e.g. the denoising autoencoder's ``noise_stddev=0.5``).
         paper: the reference.
         default_input: the paper's input shape.
         min_input: the smallest input the default configuration accepts.
@@ -35,12 +41,17 @@ class ModelSpec:
         test_kwargs: a small configuration the registry-wide tests build.
         train: the `kerasdl.recipe.Recipe` that `kerasdl train` follows by default
             (dataset, epochs, optimizer, schedule, ..., builder arguments under `model`).
+        width: the builder arguments a search scales to vary the model's width (see
+            `kerasdl.tuning.spaces`), from `WIDTH_KNOBS`.
+        example: the kind of small learnable batch the tests feed it
+            (`kerasdl.testing.EXAMPLES`); None: the one its task implies.
     """
 
     name: str
     family: str
     builder: object
     fixed: dict
+    presets: dict
     paper: str
     default_input: tuple
     min_input: tuple
@@ -48,6 +59,8 @@ class ModelSpec:
     params: int
     test_kwargs: dict
     train: Recipe
+    width: tuple
+    example: str = None
 
     @property
     def arguments(self):
@@ -57,21 +70,36 @@ class ModelSpec:
 
 
 def register(name, builder, *, family, paper, default_input, min_input, num_classes,
-             params, test_kwargs, train=None, **fixed):
-    """Register `builder` (with `fixed` arguments pinned) under `name`."""
+             params, test_kwargs, train=None, fixed=None, presets=None, width=(),
+             example=None):
+    """Register `builder` under `name`, with `fixed` arguments pinned and `presets` as
+    overridable defaults; the other arguments are `ModelSpec`'s attributes."""
     if name in _REGISTRY:
         raise ValueError(f"A model named {name!r} is already registered.")
+    arguments = inspect.signature(builder).parameters
+    for knob in width:
+        if knob not in WIDTH_KNOBS or knob not in arguments:
+            raise ValueError(f"{name}: width knob {knob!r} must be one of {WIDTH_KNOBS} "
+                             f"and an argument of {builder.__name__}.")
+    from kerasdl.testing import EXAMPLES
+
+    if example is not None and example not in EXAMPLES:
+        raise ValueError(f"{name}: example {example!r} must be one of {sorted(EXAMPLES)}.")
     _REGISTRY[name] = ModelSpec(
-        name=name, family=family, builder=builder, fixed=fixed, paper=paper,
-        default_input=tuple(default_input), min_input=tuple(min_input),
-        num_classes=num_classes, params=params, test_kwargs=test_kwargs,
-        train=Recipe(**{"augment": True, **(train or {})}),
+        name=name, family=family, builder=builder, fixed=dict(fixed or {}),
+        presets=dict(presets or {}), paper=paper, default_input=tuple(default_input),
+        min_input=tuple(min_input), num_classes=num_classes, params=params,
+        test_kwargs=test_kwargs, train=Recipe(**{"augment": True, **(train or {})}),
+        width=tuple(width), example=example,
     )
 
 
 def _load_families():
-    for module in _FAMILY_MODULES:
-        importlib.import_module(f"kerasdl.models.{module}")
+    import kerasdl.models
+
+    for module in pkgutil.iter_modules(kerasdl.models.__path__):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"kerasdl.models.{module.name}")
 
 
 def get_spec(name):
@@ -85,14 +113,14 @@ def get_spec(name):
     return _REGISTRY[name]
 
 
-def build(name, **kwargs):
-    """Build the registered model `name` as a functional `keras.Model`.
+def build(model, /, **kwargs):
+    """Build the registered `model` as a functional `keras.Model`.
 
     Args:
-        name: a name from `list_models()`, e.g. "resnet18".
+        model: a name from `list_models()`, e.g. "resnet18" (positional).
         **kwargs: the builder's keyword arguments (`input_shape`, `num_classes`,
             `include_top`, `pooling`, `classifier_activation`, `dropout`, `name`, and
-            the family's width knobs); see `model_info(name)["arguments"]`.
+            the family's width knobs); see `model_info(model)["arguments"]`.
 
     Returns:
         A `keras.Model`.
@@ -101,15 +129,15 @@ def build(name, **kwargs):
         >>> model = kerasdl.build("resnet18", input_shape=(32, 32, 3), num_classes=10,
         ...                       stem="small")
     """
-    spec = get_spec(name)
+    spec = get_spec(model)
     unknown = sorted(set(kwargs) - set(spec.arguments))
     if unknown:
         raise TypeError(
-            f"build({name!r}) got unexpected keyword argument(s) {unknown}."
+            f"build({model!r}) got unexpected keyword argument(s) {unknown}."
             + closest(unknown[0], spec.arguments)
-            + f" {name} accepts: {list(spec.arguments)}."
+            + f" {model} accepts: {list(spec.arguments)}."
         )
-    kwargs.setdefault("name", name)
+    kwargs = {"name": model, **spec.presets, **kwargs}
     return spec.builder(**spec.fixed, **kwargs)
 
 
@@ -118,8 +146,7 @@ def load_model(path, **kwargs):
     VAE, ...) registered, so that any kerasdl `.keras` file loads, on any backend."""
     import keras
 
-    import kerasdl.training  # noqa: F401  (its label-smoothing loss)
-
+    importlib.import_module("kerasdl.training")  # registers its label-smoothing loss
     _load_families()
     return keras.saving.load_model(path, **kwargs)
 
@@ -142,8 +169,8 @@ def list_models(pattern=None, family=None):
 
 def model_info(name):
     """A dict describing `name`: family, paper, default and minimum input shape,
-    number of classes and trainable parameters at the paper's size, and the
-    keyword arguments its builder accepts."""
+    number of classes and trainable parameters at the paper's size, the keyword
+    arguments its builder accepts, the defaults it presets and its width knobs."""
     spec = get_spec(name)
     return {
         "name": spec.name,
@@ -154,6 +181,8 @@ def model_info(name):
         "num_classes": spec.num_classes,
         "params": spec.params,
         "arguments": spec.arguments,
+        "presets": spec.presets,
+        "width": spec.width,
     }
 
 

@@ -6,6 +6,7 @@
 - `noisy_periodic`: forecast the next value of a noisy sum of two sines.
 - `topic_corpus`: sentences whose words come from one of a few known word clusters
   (the topic is the class; Word2Vec should put each cluster together).
+- `skipgram_pairs` / `cbow_windows`: Word2Vec's training data from any tokenized corpus.
 
 Token ids: 0 is padding, 1 is the decoder's start token, real tokens start at 2
 (`topic_corpus`: at 1, it has no decoder).
@@ -101,3 +102,54 @@ def greedy_decode(model, source, length, *, start=START):
         if t + 1 < length:
             target_in[:, t + 1] = tokens
     return np.concatenate([target_in[:, 1:], tokens[:, None]], axis=1).astype("int32")
+
+
+def _windows(sequences, window):
+    """(centre, context) id pairs of every real token with each neighbour within `window`."""
+    pairs = []
+    for sentence in sequences:
+        words = [int(w) for w in sentence if w]
+        for i, w in enumerate(words):
+            for j in range(max(0, i - window), min(len(words), i + window + 1)):
+                if j != i:
+                    pairs.append((w, words[j]))
+    return np.array(pairs, dtype="int32").reshape(-1, 2)
+
+
+def skipgram_pairs(sequences, *, vocab_size, window=2, num_negative=4, seed=0):
+    """Training data for `word2vec_skipgram`.
+
+    Every (word, neighbour within `window`) pair is a positive; `num_negative` negatives
+    are drawn from the unigram distribution raised to 3/4 (Mikolov et al., 2013).
+
+    Returns:
+        ``([targets (N, 1), contexts (N, 1 + num_negative)], labels (N, 1 + num_negative))``.
+    """
+    check_int(vocab_size, "vocab_size")
+    check_int(num_negative, "num_negative")
+    pairs = _windows(sequences, check_int(window, "window"))
+    counts = np.bincount(np.concatenate([np.asarray(s).ravel() for s in sequences]),
+                         minlength=vocab_size)[:vocab_size].astype("float64")
+    counts[0] = 0.0
+    probs = counts ** 0.75 / np.sum(counts ** 0.75)
+    rng = np.random.default_rng(seed)
+    negatives = rng.choice(vocab_size, size=(len(pairs), num_negative), p=probs)
+    contexts = np.concatenate([pairs[:, 1:], negatives], axis=1).astype("int32")
+    labels = np.zeros(contexts.shape, dtype="float32")
+    labels[:, 0] = 1.0
+    return [pairs[:, :1], contexts], labels
+
+
+def cbow_windows(sequences, *, window=2):
+    """Training data for `word2vec_cbow`: ``(contexts (N, 2 * window), centres (N,))``,
+    contexts padded with 0 at sentence edges."""
+    check_int(window, "window")
+    contexts, centres = [], []
+    for sentence in sequences:
+        words = [int(w) for w in sentence if w]
+        padded = [0] * window + words + [0] * window
+        for i, w in enumerate(words):
+            around = padded[i:i + window] + padded[i + window + 1:i + 2 * window + 1]
+            contexts.append(around)
+            centres.append(w)
+    return np.array(contexts, dtype="int32"), np.array(centres, dtype="int32")

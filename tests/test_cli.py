@@ -20,6 +20,7 @@ def run(*args):
                           text=True, env=env, timeout=600)
 
 
+@pytest.mark.slow
 def test_train_validates_evaluates_and_evaluate_reads_the_run_again(tmp_path):
     out = tmp_path / "run"
     result = run("train", "lenet5", "--epochs", "2", "--output", str(out),
@@ -44,6 +45,7 @@ def test_train_validates_evaluates_and_evaluate_reads_the_run_again(tmp_path):
     assert evaluation["f1_macro"] == pytest.approx(metrics["test_f1_macro"], abs=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,dataset,metric,check", [
     ("gru", "periodic", "test_mae", lambda v: v < 0.5),  # the series' std is ~0.8
     ("transformer_classifier", "topics", "test_accuracy", lambda v: v > 0.9),
@@ -89,3 +91,18 @@ def test_errors_are_one_clear_line(args, message):
 def test_readme_table_is_the_registry():
     with open(README) as f:
         assert registry.markdown_table() in f.read()
+
+
+def test_internal_errors_keep_their_traceback(monkeypatch, capsys):
+    """Bad input ends in one line; an error from deeper down (a library, a bug) is
+    raised with its traceback, and `--traceback` shows it for bad input too."""
+    from kerasdl import cli
+
+    with pytest.raises(SystemExit, match="Unknown model name 'resnet19'"):
+        cli.main(["info", "resnet19"])
+    with pytest.raises(ValueError, match="Unknown model name"):
+        cli.main(["info", "resnet19", "--traceback"])
+    monkeypatch.setattr(registry, "model_info", lambda name: int(name))  # a "bug"
+    with pytest.raises(ValueError, match="invalid literal for int"):
+        cli.main(["info", "resnet18"])
+

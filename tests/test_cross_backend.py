@@ -7,6 +7,7 @@ import sys
 
 import keras
 import numpy as np
+import pytest
 
 import kerasdl
 from kerasdl.registry import get_spec
@@ -26,6 +27,7 @@ print(json.dumps(result))
 """
 
 
+@pytest.mark.slow
 def test_saved_models_load_on_every_other_backend(tmp_path, example):
     names = kerasdl.list_models()
     for name in names:

@@ -37,6 +37,12 @@ def test_tf_dataset_option():
     ds = datasets.load("moons", "test", as_tf_dataset=True, batch_size=100)
     x, y = next(iter(ds))
     assert tuple(x.shape) == (100, 2) and tuple(y.shape) == (100,)
+    # Multi-input sets keep their inputs apart (a list would be stacked into one tensor).
+    (source, target_in), target = next(iter(datasets.load("reverse", "test", as_tf_dataset=True,
+                                                          batch_size=8)))
+    raw, _ = datasets.load("reverse", "test")
+    np.testing.assert_array_equal(source.numpy(), raw[0][:8])
+    np.testing.assert_array_equal(target_in.numpy(), raw[1][:8])
 
 
 @pytest.mark.parametrize("name,shape", [("mnist", (28, 28, 1)), ("fashion_mnist", (28, 28, 1)),

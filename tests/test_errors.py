@@ -38,6 +38,11 @@ from kerasdl import datasets
      r"weights.*'imagenet'.*not a file"),
     (lambda: kerasdl.build("googlenet", aux_classifiers=True, input_shape=(32, 32, 3)),
      ValueError, r"aux_classifiers.*4a.*at least 5x5"),
+    (lambda: kerasdl.build("vgg16", depth=19), TypeError,
+     r"unexpected keyword argument.*depth"),  # pinned by the variant
+    (lambda: kerasdl.build("wgan_gp", units=(64,)), ValueError,
+     r"`units` sets the MLP networks of point data.*set `filters`.*units=\(64,\)"),
+    (lambda: kerasdl.build("resnet18", name=""), TypeError, r"name.*non-empty string"),
     (lambda: kerasdl.list_models(family="recurent"), ValueError, r"family.*'recurent'"),
     (lambda: datasets.load("mnist_6k"), ValueError, r"'mnist_6k'.*Did you mean 'mnist_5k'"),
     (lambda: datasets.load("moons", split="validation"), ValueError, r"split.*'validation'"),
@@ -55,3 +60,15 @@ def test_missing_tfds_dataset_offline_says_where_and_how(tmp_path):
     assert "'cifar10' is not on disk" in message
     assert str(tmp_path) in message
     assert "download=True" in message and "tfds.load('cifar10'" in message
+
+
+def test_a_variants_presets_can_be_overridden():
+    """The denoising autoencoder presets its noise (0.5) but a caller may change it; the
+    wgan_gp on images honours its output activation."""
+    kwargs = kerasdl.registry.get_spec("autoencoder_denoising").test_kwargs
+    assert kerasdl.build("autoencoder_denoising", **kwargs).get_layer("noise").stddev == 0.5
+    model = kerasdl.build("autoencoder_denoising", noise_stddev=0.3, **kwargs)
+    assert model.get_layer("noise").stddev == 0.3
+    wgan = kerasdl.build("wgan_gp", input_shape=(8, 8, 1), filters=4, output_activation="sigmoid")
+    assert wgan.generator.get_layer("samples").activation.__name__ == "sigmoid"
+

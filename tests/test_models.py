@@ -31,9 +31,14 @@ def test_build_fit_config_and_save_round_trip(name, example, tmp_path):
     # their sigmoid outputs must first move from 0.5 to the dark pixels' values.
     model.compile(optimizer=keras.optimizers.Adam(3e-3), loss=TASKS[task][0])
     epochs = 30 if spec.family != "autoencoder" else 80
+    before = [keras.ops.convert_to_numpy(w).copy() for w in model.trainable_weights]
     losses = model.fit(x, y, batch_size=16, epochs=epochs, shuffle=False, verbose=0).history["loss"]
     assert np.isfinite(losses).all()
     assert losses[-1] < 0.9 * losses[0], losses
+    # Adam moves a weight iff its gradient was ever nonzero: no weight is cut off the loss.
+    frozen = [w.path for w, b in zip(model.trainable_weights, before)
+              if np.array_equal(keras.ops.convert_to_numpy(w), b)]
+    assert not frozen, f"no gradient reached {frozen}"
 
     clone = type(model).from_config(model.get_config())
     assert [layer.name for layer in clone.layers] == [layer.name for layer in model.layers]

@@ -7,7 +7,7 @@ import pytest
 import kerasdl
 from kerasdl import datasets, sequences
 from kerasdl.layers import TransformerBlock
-from kerasdl.models.word2vec import cbow_windows, most_similar, skipgram_pairs
+from kerasdl.models.word2vec import most_similar
 from kerasdl.training import compile_model
 
 TINY_TRANSFORMER = dict(d_model=8, num_heads=2, ff_dim=16, num_layers=1, dropout=0.0)
@@ -103,13 +103,13 @@ def test_topic_corpus_and_word2vec_pairs():
     for sentence, topic in zip(sentences, topics):
         words = sentence[sentence > 0]
         assert 5 <= len(words) <= 12 and np.all((words - 1) // 10 == topic)
-    [targets, contexts], labels = skipgram_pairs(sentences, vocab_size=41, window=2,
+    [targets, contexts], labels = sequences.skipgram_pairs(sentences, vocab_size=41, window=2,
                                                  num_negative=4)
     assert contexts.shape == labels.shape == (len(targets), 5)
     assert np.all(labels[:, 0] == 1) and np.all(labels[:, 1:] == 0)
     assert np.all((targets[:, 0] - 1) // 10 == (contexts[:, 0] - 1) // 10)  # same sentence
     assert contexts.min() >= 1  # padding is never sampled
-    windows, centres = cbow_windows([[5, 6, 7]], window=2)
+    windows, centres = sequences.cbow_windows([[5, 6, 7]], window=2)
     assert windows.tolist() == [[0, 0, 6, 7], [0, 5, 7, 0], [5, 6, 0, 0]]
     assert centres.tolist() == [5, 6, 7]
 

@@ -15,8 +15,8 @@ import pytest
 
 import kerasdl
 from kerasdl.registry import get_spec
-from tuning import KerasdlHyperModel, make_tuner, search
-from tuning.spaces import check_ranges
+from kerasdl.tuning import KerasdlHyperModel, make_tuner, search
+from kerasdl.tuning.spaces import check_ranges
 
 TUNE = ["-m", "kerasdl", "tune", "mlp", "--epochs", "1", "--limit", "300"]
 
@@ -37,15 +37,27 @@ def trials(directory, project="mlp"):
 
 @pytest.mark.parametrize("name", [n for n in kerasdl.list_models()
                                   if get_spec(n).train.task != "adversarial"])
-def test_every_model_declares_lr_dropout_and_width(name):
+def test_every_model_space_sets_lr_dropout_and_width(name):
+    """The searched values reach the model: its optimizer's rate, its dropout layers'
+    rate, and more parameters at the widest setting than at the narrowest."""
     spec = get_spec(name)
+    hypermodel = KerasdlHyperModel(name, spec.test_kwargs)
     hp = kt.HyperParameters()
-    model = KerasdlHyperModel(name, {**spec.test_kwargs, **spec.train.model}).build(hp)
-    assert model.optimizer is not None
-    names = set(hp.values)
-    assert "lr" in names
-    assert ("dropout" in names) == ("dropout" in spec.arguments)
-    assert "width" in names or {"units", "depth"} <= names
+    hypermodel.build(hp)  # declares the space
+    assert ("dropout" in hp.values) == ("dropout" in spec.arguments)
+    widths = [p for p in hp.space if p.name in ("width", "units")]
+    assert widths, f"{name} searches no width"
+    params = []
+    for end in ("min_value", "max_value"):
+        hp.values.update({p.name: getattr(p, end) for p in widths}, lr=0.00123)
+        if "dropout" in hp.values:
+            hp.values["dropout"] = 0.37
+        model = hypermodel.build(hp)
+        assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(0.00123)
+        if "dropout" in hp.values:
+            assert "0.37" in json.dumps(model.get_config())
+        params.append(model.count_params())
+    assert params[1] > params[0]
 
 
 def test_gans_are_refused_with_a_reason():
@@ -60,8 +72,12 @@ def test_tiny_search_writes_best_hyperparameters_and_model(name, tuner, tmp_path
            directory=str(tmp_path), limit=300, verbose=0)
     best = json.loads((tmp_path / "best.json").read_text())
     assert best["completed_trials"] == 2
-    assert 0.0 <= best["score"] <= 1.0 and "lr" in best["hyperparameters"]
     assert set(trials(str(tmp_path), name).values()) == {"COMPLETED"}
+    records = [json.loads(open(p).read()) for p in
+               glob.glob(os.path.join(tmp_path, name, "trial_*", "trial.json"))]
+    top = max(records, key=lambda r: r["score"])  # the objective is validation accuracy
+    assert best["score"] == top["score"]
+    assert best["hyperparameters"]["lr"] == top["hyperparameters"]["values"]["lr"]
     model = keras.saving.load_model(tmp_path / "best_model.keras")
     assert model.output_shape[-1] == kerasdl.datasets.info(get_spec(name).train.dataset).num_classes
 
@@ -75,6 +91,7 @@ def test_overwrite_starts_the_search_over(tmp_path):
     assert json.loads((tmp_path / "best.json").read_text())["completed_trials"] == 1
 
 
+@pytest.mark.slow
 def test_killed_search_resumes_without_repeating_finished_trials(tmp_path):
     command = [sys.executable, *TUNE, "--max-trials", "3", "--directory", str(tmp_path)]
     first = subprocess.Popen(command, env=env(), stdout=subprocess.DEVNULL,
@@ -99,6 +116,7 @@ def test_killed_search_resumes_without_repeating_finished_trials(tmp_path):
     assert json.loads((tmp_path / "best.json").read_text())["completed_trials"] == 3
 
 
+@pytest.mark.slow
 def test_chief_and_two_workers_on_loopback_run_every_trial_once(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -3,9 +3,9 @@
 import keras
 from keras import layers
 
-from kerasdl._checks import check_choice, check_float, check_int
+from kerasdl._checks import check_choice, check_float, check_int, check_sequence_input
 from kerasdl.blocks import finish
-from kerasdl.models.recurrent import CELLS, check_sequence_input, recurrent_layer
+from kerasdl.models.recurrent import CELLS, recurrent_layer
 from kerasdl.registry import register
 
 SCORES = ("bahdanau", "luong", "luong_general")
@@ -101,4 +101,5 @@ register(
     default_input=(10,), min_input=(1,), num_classes=20, params=219_924,
     test_kwargs=dict(input_shape=(6,), num_classes=7, vocab_size=7, units=8, embed_dim=8),
     train=dict(dataset="reverse", epochs=30, batch_size=64, lr=3e-3, augment=False),
+    width=("units", "embed_dim"), example="reverse",
 )

@@ -7,7 +7,7 @@ from keras import layers, ops
 
 from kerasdl._checks import check_choice, check_float, check_int, check_int_tuple
 from kerasdl.blocks import finish
-from kerasdl.layers import Composite
+from kerasdl.models._composite import Composite
 from kerasdl.registry import register
 
 
@@ -120,8 +120,9 @@ class VAE(Composite, keras.Model):
     ``z = mean + exp(log_var / 2) * eps`` (seeded `keras.random`), decodes it, and
     minimizes the negative ELBO: the reconstruction's binary cross-entropy summed over
     pixels plus the KL divergence to N(0, I), reported as ``reconstruction_loss`` and
-    ``kl_loss``. Only `compute_loss` is overridden: `fit` is Keras's own on every backend.
-    In inference, ``vae(x)`` decodes the mean.
+    ``kl_loss``. `call` adds the KL term with `add_loss` (the encoder runs once per step)
+    and `compute_loss` adds the reconstruction term: `fit` is Keras's own on every
+    backend. In inference, ``vae(x)`` decodes the mean.
 
     Args:
         encoder: a model from x to ``[z_mean, z_log_var]``.
@@ -156,14 +157,14 @@ class VAE(Composite, keras.Model):
 
     def call(self, x, training=False):
         z_mean, z_log_var = self.encoder(x, training=training)
+        self.add_loss(ops.mean(kl_divergence(z_mean, z_log_var)))
         z = self._reparameterize(z_mean, z_log_var) if training else z_mean
         return self.decoder(z, training=training)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        # KL needs the encoder's statistics; y_pred is the decoded sample.
-        z_mean, z_log_var = self.encoder(x, training=training)
+        # y_pred is the decoded sample; the KL term is the loss `call` added.
         reconstruction = ops.mean(_reconstruction_nats(x, y_pred))
-        kl = ops.mean(kl_divergence(z_mean, z_log_var))
+        kl = ops.sum(self.losses)
         self.reconstruction_tracker.update_state(reconstruction)
         self.kl_tracker.update_state(kl)
         return reconstruction + kl
@@ -230,9 +231,9 @@ for _name, _kind, _extra, _paper, _params in (
     register(_name, autoencoder, family="autoencoder", paper=_paper,
              default_input=(28, 28, 1), min_input=(4, 4, 1), num_classes=0, params=_params,
              test_kwargs=dict(IMAGE, units=(16,), filters=(4, 8)), train=AE_TRAIN,
-             kind=_kind, **_extra)
+             fixed=dict(kind=_kind), presets=_extra, width=("units", "filters"))
 register("vae", vae, family="autoencoder",
          paper="Kingma & Welling 2014, Auto-encoding variational Bayes",
          default_input=(28, 28, 1), min_input=(1,), num_classes=0, params=807_700,
          test_kwargs=dict(IMAGE, units=(64,)),
-         train=dict(AE_TRAIN, task="variational", epochs=30))
+         train=dict(AE_TRAIN, task="variational", epochs=30), width=("units", "filters"))

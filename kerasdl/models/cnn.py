@@ -4,11 +4,12 @@ import keras
 from keras import layers
 
 from kerasdl._checks import check_float, check_input_shape, check_int_tuple, check_stem_input
-from kerasdl.blocks import check_head_args, conv_bn_act, finish, head, scaled
+from kerasdl.blocks import classifier_builder, conv_bn_act, finish, head, scaled
 from kerasdl.layers import LocalResponseNormalization
 from kerasdl.registry import register
 
 
+@classifier_builder
 def simple_cnn(input_shape=(28, 28, 1), num_classes=10, include_top=True, pooling=None,
                classifier_activation="softmax", dropout=0.0, name="simple_cnn",
                filters=(16, 32), units=(128,), batch_norm=False, weights=None):
@@ -18,9 +19,8 @@ def simple_cnn(input_shape=(28, 28, 1), num_classes=10, include_top=True, poolin
         filters: filters of each conv-pool stage.
         units: hidden dense layers of the classifier.
         batch_norm: batch norm after each convolution.
-        (others): as in every kerasdl builder; see `kerasdl.build`.
+        (others): as in every kerasdl builder.
     """
-    check_head_args(num_classes, include_top, pooling, classifier_activation, dropout)
     filters = check_int_tuple(filters, "filters")
     units = check_int_tuple(units, "units")
     input_shape = check_input_shape(input_shape, (28, 28, 1), model=name,
@@ -36,6 +36,7 @@ def simple_cnn(input_shape=(28, 28, 1), num_classes=10, include_top=True, poolin
     return finish(inputs, x, name=name, weights=weights)
 
 
+@classifier_builder
 def lenet5(input_shape=(32, 32, 1), num_classes=10, include_top=True, pooling=None,
            classifier_activation="softmax", dropout=0.0, name="lenet5", filters=(6, 16),
            units=(120, 84), modern=False, weights=None):
@@ -49,9 +50,8 @@ def lenet5(input_shape=(32, 32, 1), num_classes=10, include_top=True, pooling=No
         filters: maps of C1 and C3.
         units: widths of C5 and F6.
         modern: ReLU and max pooling instead of the paper's tanh and average pooling.
-        (others): as in every kerasdl builder; see `kerasdl.build`.
+        (others): as in every kerasdl builder.
     """
-    check_head_args(num_classes, include_top, pooling, classifier_activation, dropout)
     filters = check_int_tuple(filters, "filters")
     units = check_int_tuple(units, "units")
     if len(filters) != 2:
@@ -78,6 +78,7 @@ def lenet5(input_shape=(32, 32, 1), num_classes=10, include_top=True, pooling=No
     return finish(inputs, x, name=name, weights=weights)
 
 
+@classifier_builder
 def alexnet(input_shape=(227, 227, 3), num_classes=1000, include_top=True, pooling=None,
             classifier_activation="softmax", dropout=0.5, name="alexnet",
             width_multiplier=1.0, fc_units=4096, local_response_norm=True, stem="imagenet",
@@ -90,9 +91,8 @@ def alexnet(input_shape=(227, 227, 3), num_classes=1000, include_top=True, pooli
         local_response_norm: LRN after conv1 and conv2, as in the paper.
         stem: "imagenet" (11x11 stride-4 conv1, input >= 67) or "small" (3x3 stride-1
             conv1 for CIFAR-sized input >= 15).
-        (others): as in every kerasdl builder; see `kerasdl.build`.
+        (others): as in every kerasdl builder.
     """
-    check_head_args(num_classes, include_top, pooling, classifier_activation, dropout)
     check_float(width_multiplier, "width_multiplier", 0.0, 16.0, low_inclusive=False)
     (fc_units,) = check_int_tuple(fc_units, "fc_units")
     input_shape = check_stem_input(stem, input_shape, (227, 227, 3), model=name,
@@ -132,14 +132,14 @@ register(
     paper="LeCun et al. 1989 (the textbook conv-pool-conv-pool-dense network)",
     default_input=(28, 28, 1), min_input=(4, 4, 1), num_classes=10, params=206_922,
     test_kwargs=dict(SMALL_IMAGE, filters=(8, 16), units=(32,)),
-    train=dict(epochs=10),
+    train=dict(epochs=10), width=("filters", "units"),
 )
 register(
     "lenet5", lenet5, family="convolutional",
     paper="LeCun et al. 1998, Gradient-based learning applied to document recognition",
     default_input=(32, 32, 1), min_input=(28, 28, 1), num_classes=10, params=61_706,
     test_kwargs=dict(input_shape=(28, 28, 1), num_classes=3, filters=(4, 8), units=(16, 12)),
-    train=dict(epochs=40, batch_size=64, lr=3e-3),
+    train=dict(epochs=40, batch_size=64, lr=3e-3), width=("filters", "units"),
 )
 register(
     "alexnet", alexnet, family="convolutional",
@@ -148,4 +148,5 @@ register(
     params=62_378_344,
     test_kwargs=dict(SMALL_IMAGE, stem="small", width_multiplier=1 / 4, fc_units=64, dropout=0.0),
     train=dict(model=dict(stem="small", width_multiplier=0.25, fc_units=512)),
+    width=("width_multiplier",),
 )

@@ -4,12 +4,13 @@ import keras
 from keras import layers
 
 from kerasdl._checks import check_float, check_int, check_stem_input
-from kerasdl.blocks import (BN_EPSILON, check_head_args, dense_block, finish, head,
+from kerasdl.blocks import (BN_EPSILON, classifier_builder, dense_block, finish, head,
                             transition_block)
 from kerasdl.blocks import stem as stem_block
 from kerasdl.registry import register
 
 
+@classifier_builder
 def densenet(blocks, input_shape=(224, 224, 3), num_classes=1000, include_top=True,
              pooling=None, classifier_activation="softmax", dropout=0.0, name="densenet",
              growth_rate=32, compression=0.5, stem="imagenet", weights=None):
@@ -25,9 +26,8 @@ def densenet(blocks, input_shape=(224, 224, 3), num_classes=1000, include_top=Tr
         compression: theta, the fraction of channels a transition keeps.
         stem: "imagenet" (7x7/2 conv and 3x3/2 max pool, input >= 32) or "small"
             (one 3x3 stride-1 conv, for CIFAR-sized input >= 8).
-        (others): as in every kerasdl builder; see `kerasdl.build`.
+        (others): as in every kerasdl builder.
     """
-    check_head_args(num_classes, include_top, pooling, classifier_activation, dropout)
     check_int(growth_rate, "growth_rate")
     check_float(compression, "compression", 0.0, 1.0, low_inclusive=False, high_inclusive=True)
     input_shape = check_stem_input(stem, input_shape, (224, 224, 3), model=name,
@@ -47,10 +47,10 @@ def densenet(blocks, input_shape=(224, 224, 3), num_classes=1000, include_top=Tr
 
 
 register(
-    "densenet121", densenet, blocks=(6, 12, 24, 16), family="convolutional",
+    "densenet121", densenet, fixed=dict(blocks=(6, 12, 24, 16)), family="convolutional",
     paper="Huang, Liu, van der Maaten & Weinberger 2016, Densely connected convolutional networks",
     default_input=(224, 224, 3), min_input=(32, 32, 3), num_classes=1000,
     params=7_978_856,
     test_kwargs=dict(input_shape=(16, 16, 3), num_classes=3, stem="small", growth_rate=2),
-    train=dict(model=dict(stem="small", growth_rate=12)),
+    train=dict(model=dict(stem="small", growth_rate=12)), width=("growth_rate",),
 )

@@ -2,7 +2,7 @@
 
 `GAN` owns a generator and a discriminator (critic) and trains them alternately in its
 `train_step`, written once with `keras.ops`; the gradient step is the one per-backend
-piece and lives in `kerasdl.gradients`.
+piece and lives in `kerasdl.backend`.
 """
 
 import math
@@ -10,9 +10,10 @@ import math
 import keras
 from keras import layers, ops
 
-from kerasdl import gradients
-from kerasdl._checks import check_choice, check_float, check_int, check_int_tuple
-from kerasdl.layers import Composite
+from kerasdl.backend import gradients
+from kerasdl._checks import (check_activation, check_choice, check_float, check_int,
+                             check_int_tuple)
+from kerasdl.models._composite import Composite
 from kerasdl.registry import register
 
 LOSSES = ("bce", "wasserstein")
@@ -154,13 +155,12 @@ class GAN(Composite, keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     def _unpack(self, data):
-        if isinstance(data, (tuple, list)):
-            real, labels = data[0], data[1] if len(data) > 1 else None
-        else:
-            real, labels = data, None
-        if self.num_classes is not None and labels is None:
+        real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if self.num_classes is None:
+            return real, None
+        if labels is None:
             raise ValueError("A conditional GAN trains on (samples, labels): call fit(x, y).")
-        return real, labels if self.num_classes is not None else None
+        return real, labels
 
     def _generate(self, batch, labels, training):
         z = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
@@ -234,9 +234,10 @@ def _with_labels(x, labels, num_classes, name):
 
 def mlp_networks(input_shape, latent_dim, *, generator_units=(256, 512),
                  discriminator_units=(512, 256), output_activation="tanh", num_classes=None,
-                 dropout=0.0, projection=False):
+                 dropout=0.0, projection=False, wasserstein=False):
     """The textbook MLP pair: G noise -> 256 -> 512 -> samples (tanh), D samples -> 512 ->
-    256 -> 1 logit, LeakyReLU 0.2 throughout."""
+    256 -> 1 logit, LeakyReLU 0.2 throughout. A Wasserstein critic's score has no bias:
+    its loss, E[D(fake)] - E[D(real)] + penalty, does not depend on one."""
     z, x, labels = _inputs(latent_dim, input_shape, num_classes)
     h = _with_labels(z, labels, num_classes, "generator")
     for i, units in enumerate(generator_units, start=1):
@@ -255,7 +256,7 @@ def mlp_networks(input_shape, latent_dim, *, generator_units=(256, 512),
         h = layers.LeakyReLU(0.2, name=f"discriminator_lrelu{i}")(h)
         if dropout:
             h = layers.Dropout(dropout, name=f"discriminator_dropout{i}")(h)
-    score = layers.Dense(1, name="score")(h)
+    score = layers.Dense(1, use_bias=not wasserstein, name="score")(h)
     if projection and labels is not None:
         embedded = layers.Embedding(num_classes, discriminator_units[-1],
                                     name="discriminator_projection")(labels)
@@ -266,10 +267,12 @@ def mlp_networks(input_shape, latent_dim, *, generator_units=(256, 512),
     return generator, discriminator
 
 
-def conv_networks(input_shape, latent_dim, *, filters=64, batch_norm_critic=True):
+def conv_networks(input_shape, latent_dim, *, filters=64, wasserstein=False,
+                  output_activation="tanh"):
     """DCGAN (Radford et al., 2016): G projects noise to (H/4, W/4, 2f), then two stride-2
     transposed convolutions with batch norm and ReLU, tanh output; D mirrors it with
-    stride-2 convolutions and LeakyReLU 0.2 (batch norm optional: WGAN-GP's critic has none).
+    stride-2 convolutions and LeakyReLU 0.2. A Wasserstein critic (WGAN-GP) has no batch
+    norm (the per-sample gradient penalty forbids it) and no bias on its score.
     """
     height, width, channels = input_shape
     if height % 4 or width % 4:
@@ -286,18 +289,18 @@ def conv_networks(input_shape, latent_dim, *, filters=64, batch_norm_critic=True
                                name="generator_up1")(h)
     h = layers.BatchNormalization(name="generator_up1_bn")(h)
     h = layers.ReLU(name="generator_up1_relu")(h)
-    out = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation="tanh",
-                                 name="samples")(h)
+    out = layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
+                                 activation=output_activation, name="samples")(h)
     generator = keras.Model(z, out, name="generator")
 
     h = x
     for i, f in enumerate((filters, 2 * filters), start=1):
         h = layers.Conv2D(f, 4, strides=2, padding="same", name=f"discriminator_conv{i}")(h)
-        if batch_norm_critic and i > 1:
+        if not wasserstein and i > 1:
             h = layers.BatchNormalization(name=f"discriminator_conv{i}_bn")(h)
         h = layers.LeakyReLU(0.2, name=f"discriminator_lrelu{i}")(h)
     h = layers.Flatten(name="flatten")(h)
-    score = layers.Dense(1, name="score")(h)
+    score = layers.Dense(1, use_bias=not wasserstein, name="score")(h)
     return generator, keras.Model(x, score, name="discriminator")
 
 
@@ -334,20 +337,29 @@ def dcgan(input_shape=(28, 28, 1), latent_dim=100, name="dcgan", filters=64,
 
 
 def wgan_gp(input_shape=(28, 28, 1), latent_dim=100, name="wgan_gp", n_critic=5,
-            gp_weight=10.0, filters=64, units=(512, 256), output_activation="tanh", seed=None):
+            gp_weight=10.0, filters=64, units=None, output_activation="tanh", seed=None):
     """WGAN-GP (Gulrajani et al., 2017): a critic trained `n_critic` times per generator
     step on the Wasserstein loss plus `gp_weight` x the gradient penalty.
 
-    Images get DCGAN networks (the critic without batch norm, as the paper requires);
-    points (features,) get MLP networks of widths `units`.
+    Images get DCGAN networks of `filters` (the critic without batch norm, as the paper
+    requires); points (features,) get MLP networks of widths `units` (default (512,
+    256)). `output_activation` is the generator's last activation in both.
     """
     input_shape = _check(input_shape, latent_dim, n_critic)
+    check_activation(output_activation, "output_activation")
     if len(input_shape) == 3:
+        if units is not None:
+            raise ValueError(
+                f"`units` sets the MLP networks of point data (features,); images of "
+                f"input_shape={input_shape!r} get convolutional networks: set `filters` "
+                f"instead; received units={units!r}.")
         g, d = conv_networks(input_shape, latent_dim, filters=check_int(filters, "filters"),
-                             batch_norm_critic=False)
+                             wasserstein=True, output_activation=output_activation)
     else:
+        units = check_int_tuple((512, 256) if units is None else units, "units")
         g, d = mlp_networks(input_shape, latent_dim, generator_units=units[::-1],
-                            discriminator_units=units, output_activation=output_activation)
+                            discriminator_units=units, output_activation=output_activation,
+                            wasserstein=True)
     return GAN(g, d, latent_dim, loss="wasserstein", n_critic=n_critic, gp_weight=gp_weight,
                seed=seed, name=name)
 
@@ -389,12 +401,13 @@ register("gan_mlp", gan_mlp, family="generative",
 register("dcgan", dcgan, family="generative",
          paper="Radford, Metz & Chintala 2016, Unsupervised representation learning with DCGANs",
          default_input=(28, 28, 1), min_input=(4, 4, 1), num_classes=0, params=910_786,
-         test_kwargs=dict(input_shape=(8, 8, 1), latent_dim=4, filters=4), train=GAN_TRAIN)
+         test_kwargs=dict(input_shape=(8, 8, 1), latent_dim=4, filters=4), train=GAN_TRAIN,
+         width=("filters",))
 register("wgan_gp", wgan_gp, family="generative",
          paper="Gulrajani et al. 2017, Improved training of Wasserstein GANs",
-         default_input=(28, 28, 1), min_input=(1,), num_classes=0, params=910_530,
+         default_input=(28, 28, 1), min_input=(1,), num_classes=0, params=910_529,
          test_kwargs=dict(TINY_POINTS, units=(16,), output_activation=None, n_critic=2),
-         train={**GAN_TRAIN, "lr": 1e-4})
+         train={**GAN_TRAIN, "lr": 1e-4}, width=("filters",))
 register("cgan", cgan, family="generative",
          paper="Mirza & Osindero 2014, Conditional generative adversarial nets",
          default_input=(28, 28, 1), min_input=(1,), num_classes=10, params=1_098_357,

@@ -4,7 +4,7 @@ import keras
 from keras import layers
 
 from kerasdl._checks import check_float, check_int, check_stem_input
-from kerasdl.blocks import check_head_args, conv_bn_act, finish, head, inception_module, scaled
+from kerasdl.blocks import classifier_builder, conv_bn_act, finish, head, inception_module, scaled
 from kerasdl.registry import register
 
 # The paper's Table 1: (1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool proj) per module,
@@ -19,6 +19,7 @@ MODULES = (
 AUX_AFTER = ("4a", "4d")
 
 
+@classifier_builder
 def googlenet(input_shape=(224, 224, 3), num_classes=1000, include_top=True, pooling=None,
               classifier_activation="softmax", dropout=0.4, name="googlenet",
               width_multiplier=1.0, aux_classifiers=False, batch_norm=True, large_kernel=3,
@@ -37,9 +38,8 @@ def googlenet(input_shape=(224, 224, 3), num_classes=1000, include_top=True, poo
             figure usually quoted; 5 is the paper's kernel (7,005,832 parameters).
         stem: "imagenet" (the paper's 7x7/2 conv and max pools, input >= 32) or "small"
             (3x3 convs at stride 1, no early pooling, for CIFAR-sized input >= 8).
-        (others): as in every kerasdl builder; see `kerasdl.build`.
+        (others): as in every kerasdl builder.
     """
-    check_head_args(num_classes, include_top, pooling, classifier_activation, dropout)
     check_float(width_multiplier, "width_multiplier", 0.0, 16.0, low_inclusive=False)
     check_int(large_kernel, "large_kernel")
     input_shape = check_stem_input(stem, input_shape, (224, 224, 3), model=name,
@@ -99,4 +99,5 @@ register(
     test_kwargs=dict(input_shape=(16, 16, 3), num_classes=3, stem="small",
                      width_multiplier=1 / 16),
     train=dict(model=dict(stem="small", width_multiplier=0.25)),
+    width=("width_multiplier",),
 )

@@ -4,12 +4,13 @@ import keras
 from keras import layers
 
 from kerasdl._checks import check_choice, check_int_tuple
-from kerasdl.blocks import check_head_args, finish
+from kerasdl.blocks import classifier_builder, finish
 from kerasdl.registry import register
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu")
 
 
+@classifier_builder
 def mlp(input_shape=(2,), num_classes=2, include_top=True, pooling=None,
         classifier_activation="softmax", dropout=0.0, name="mlp", hidden_units=(16,),
         activation="relu", weights=None):
@@ -20,15 +21,13 @@ def mlp(input_shape=(2,), num_classes=2, include_top=True, pooling=None,
 
     Args:
         input_shape: shape of one example, e.g. (2,) for make_moons or (28, 28, 1).
-        num_classes: output units.
         include_top: if False, return the last hidden layer.
         pooling: must be None (an MLP has no feature map to pool).
-        classifier_activation: activation of the output layer.
         dropout: dropout rate after each hidden layer.
-        name: model name.
         hidden_units: width of each hidden layer; () gives a perceptron.
         activation: "relu", "tanh", "sigmoid" or "leaky_relu".
         weights: optional path of a weights file.
+        (others): as in every kerasdl builder.
 
     Returns:
         A `keras.Model`.
@@ -36,7 +35,6 @@ def mlp(input_shape=(2,), num_classes=2, include_top=True, pooling=None,
     Example:
         >>> model = kerasdl.build("mlp", input_shape=(2,), hidden_units=(16,))  # 2-16-2
     """
-    check_head_args(num_classes, include_top, pooling, classifier_activation, dropout)
     check_choice(pooling, "pooling", (None,))
     check_choice(activation, "activation", ACTIVATIONS)
     hidden_units = check_int_tuple(hidden_units, "hidden_units") if hidden_units else ()
@@ -62,4 +60,5 @@ register(
     default_input=(2,), min_input=(1,), num_classes=2, params=82,
     test_kwargs=dict(input_shape=(2,), num_classes=2, hidden_units=(16,)),
     train=dict(dataset="moons", epochs=100, batch_size=32, lr=1e-2, augment=False),
+    width=("hidden_units",),
 )

@@ -3,27 +3,12 @@
 import keras
 from keras import layers
 
-from kerasdl._checks import check_choice, check_float, check_int, check_int_tuple
-from kerasdl.blocks import check_head_args, finish
+from kerasdl._checks import (check_choice, check_float, check_int, check_int_tuple,
+                             check_sequence_input)
+from kerasdl.blocks import classifier_builder, finish
 from kerasdl.registry import register
 
 CELLS = {"simple_rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
-
-
-def check_sequence_input(input_shape, vocab_size, model):
-    """`input_shape` is (length,) of token ids with a `vocab_size`, else (length, features)."""
-    if not isinstance(input_shape, (tuple, list)):
-        raise TypeError(f"`input_shape` must be a tuple; received input_shape={input_shape!r}.")
-    want = 1 if vocab_size is not None else 2
-    if len(input_shape) != want:
-        what = ("(length,) of token ids, since vocab_size is set" if want == 1
-                else "(length, features); for token ids pass vocab_size and input_shape=(length,)")
-        raise ValueError(f"`input_shape` for {model} must be {what}; received "
-                         f"input_shape={tuple(input_shape)!r}.")
-    for v in input_shape:
-        if v is not None:
-            check_int(v, "input_shape entries")
-    return tuple(input_shape)
 
 
 def recurrent_layer(cell, units, *, bidirectional=False, name, **kwargs):
@@ -34,6 +19,7 @@ def recurrent_layer(cell, units, *, bidirectional=False, name, **kwargs):
     return CELLS[cell](units, name=name, **kwargs)
 
 
+@classifier_builder
 def rnn(input_shape=(100, 2), num_classes=1, include_top=True, classifier_activation=None,
         dropout=0.0, name="rnn", cell="lstm", units=(128,), bidirectional=False,
         recurrent_dropout=0.0, return_sequences=False, vocab_size=None, embed_dim=64):
@@ -57,6 +43,7 @@ def rnn(input_shape=(100, 2), num_classes=1, include_top=True, classifier_activa
         return_sequences: many-to-many, an output at every step.
         vocab_size: number of token ids, for token inputs.
         embed_dim: embedding width, for token inputs.
+        (others): as in every kerasdl builder.
 
     Returns:
         A `keras.Model`.
@@ -64,7 +51,6 @@ def rnn(input_shape=(100, 2), num_classes=1, include_top=True, classifier_activa
     Example:
         >>> model = kerasdl.build("lstm", input_shape=(100, 2), num_classes=1)  # adding problem
     """
-    check_head_args(num_classes, include_top, None, classifier_activation, dropout)
     check_choice(cell, "cell", tuple(CELLS))
     units = check_int_tuple(units, "units")
     check_float(recurrent_dropout, "recurrent_dropout", 0.0, 1.0)
@@ -103,4 +89,5 @@ for _name, _cell, _bi, _paper, _params in (
 ):
     register(_name, rnn, family="recurrent", paper=_paper, default_input=(100, 2),
              min_input=(1, 1), num_classes=1, params=_params,
-             test_kwargs=SEQUENCE, train=ADDING, cell=_cell, bidirectional=_bi)
+             test_kwargs=SEQUENCE, train=ADDING, fixed=dict(cell=_cell, bidirectional=_bi),
+             width=("units", "embed_dim"))

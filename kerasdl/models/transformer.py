@@ -3,17 +3,16 @@
 import keras
 from keras import layers
 
-from kerasdl._checks import check_float, check_int
-from kerasdl.blocks import check_head_args, finish
-from kerasdl.layers import PaddingMask, PositionalEmbedding, TransformerBlock, _check_heads
-from kerasdl.models.recurrent import check_sequence_input
+from kerasdl._checks import check_float, check_heads, check_int, check_sequence_input
+from kerasdl.blocks import classifier_builder, finish
+from kerasdl.layers import PaddingMask, PositionalEmbedding, TransformerBlock
 from kerasdl.registry import register
 
 
 def _check(input_shape, vocab_size, max_length, d_model, num_heads, ff_dim, num_layers,
            dropout, model):
     check_int(vocab_size, "vocab_size")
-    _check_heads(d_model, num_heads)
+    check_heads(d_model, num_heads)
     check_int(ff_dim, "ff_dim")
     check_int(num_layers, "num_layers")
     check_float(dropout, "dropout", 0.0, 1.0)
@@ -37,6 +36,7 @@ def encoder(tokens, *, vocab_size, max_length, d_model, num_heads, ff_dim, num_l
     return x, mask
 
 
+@classifier_builder
 def transformer_classifier(input_shape=(256,), num_classes=2, include_top=True,
                            classifier_activation="softmax", dropout=0.1,
                            name="transformer_classifier", vocab_size=20000, max_length=None,
@@ -57,7 +57,6 @@ def transformer_classifier(input_shape=(256,), num_classes=2, include_top=True,
         >>> model = kerasdl.build("transformer_classifier", input_shape=(200,),
         ...                       vocab_size=20000, num_classes=2)
     """
-    check_head_args(num_classes, include_top, None, classifier_activation, dropout)
     input_shape, max_length = _check(input_shape, vocab_size, max_length, d_model, num_heads,
                                      ff_dim, num_layers, dropout, name)
     tokens = keras.Input(shape=input_shape, dtype="int32", name="tokens")
@@ -121,6 +120,7 @@ register(
     test_kwargs=dict(TINY, input_shape=(6,), num_classes=3),
     train=dict(dataset="topics", epochs=10, batch_size=64, lr=1e-3, augment=False,
                model=dict(d_model=32, num_heads=4, ff_dim=64)),
+    width=("d_model", "ff_dim"), example="topic_tokens",
 )
 register(
     "transformer_seq2seq", transformer_seq2seq, family="transformer",
@@ -129,4 +129,5 @@ register(
     test_kwargs=dict(TINY, input_shape=(6,), num_classes=7),
     train=dict(dataset="reverse", epochs=30, batch_size=64, lr=1e-3, augment=False,
                model=dict(d_model=64, num_heads=4, ff_dim=128, dropout=0.0)),
+    width=("d_model", "ff_dim"), example="reverse",
 )

@@ -4,7 +4,7 @@ import keras
 from keras import layers
 
 from kerasdl._checks import check_float, check_input_shape, check_int_tuple
-from kerasdl.blocks import check_head_args, conv_bn_act, finish, head, scaled
+from kerasdl.blocks import classifier_builder, conv_bn_act, finish, head, scaled
 from kerasdl.registry import register
 
 CONVS_PER_STAGE = {11: (1, 1, 2, 2, 2), 13: (2, 2, 2, 2, 2), 16: (2, 2, 3, 3, 3),
@@ -13,6 +13,7 @@ STAGE_FILTERS = (64, 128, 256, 512, 512)
 PAPER = "Simonyan & Zisserman 2014, Very deep convolutional networks (configuration {})"
 
 
+@classifier_builder
 def vgg(depth, input_shape=(224, 224, 3), num_classes=1000, include_top=True, pooling=None,
         classifier_activation="softmax", dropout=0.5, name="vgg", width_multiplier=1.0,
         fc_units=4096, batch_norm=False, weights=None):
@@ -27,9 +28,8 @@ def vgg(depth, input_shape=(224, 224, 3), num_classes=1000, include_top=True, po
         width_multiplier: scales every stage's filters (64, 128, 256, 512, 512).
         fc_units: width of fc1 and fc2 (the paper: 4096).
         batch_norm: batch norm after every convolution (not in the paper).
-        (others): as in every kerasdl builder; see `kerasdl.build`.
+        (others): as in every kerasdl builder.
     """
-    check_head_args(num_classes, include_top, pooling, classifier_activation, dropout)
     check_float(width_multiplier, "width_multiplier", 0.0, 16.0, low_inclusive=False)
     (fc_units,) = check_int_tuple(fc_units, "fc_units")
     input_shape = check_input_shape(input_shape, (224, 224, 3), model=name, min_size=32)
@@ -52,7 +52,8 @@ TRAIN = dict(image_size=32, model=dict(width_multiplier=0.25, fc_units=256))
 for _depth, _params, _letter in ((11, 132_863_336, "A"), (13, 133_047_848, "B"),
                                  (16, 138_357_544, "D"), (19, 143_667_240, "E")):
     register(
-        f"vgg{_depth}", vgg, depth=_depth, family="convolutional",
+        f"vgg{_depth}", vgg, fixed=dict(depth=_depth), family="convolutional",
         paper=PAPER.format(_letter), default_input=(224, 224, 3), min_input=(32, 32, 3),
         num_classes=1000, params=_params, test_kwargs=TINY, train=TRAIN,
+        width=("width_multiplier",),
     )

@@ -1,7 +1,8 @@
 """Word2Vec (Mikolov et al., 2013): skip-gram with negative sampling, and CBOW.
 
 Token ids start at 1; 0 is padding. The learned vectors are the ``embedding`` layer's
-weights; `most_similar` ranks words by cosine similarity.
+weights; `most_similar` ranks words by cosine similarity. Their training data come from
+`kerasdl.sequences.skipgram_pairs` and `kerasdl.sequences.cbow_windows`.
 """
 
 import keras
@@ -18,7 +19,7 @@ def word2vec_skipgram(vocab_size=10000, name="word2vec_skipgram", embed_dim=128,
     """Skip-gram with negative sampling: does `context` word c occur near `target` word w?
 
     Inputs ``[target (batch, 1), contexts (batch, 1 + num_negative)]``: the true context
-    word first, then sampled negatives (see `skipgram_pairs`). Output
+    word first, then sampled negatives (see `kerasdl.sequences.skipgram_pairs`). Output
     ``sigmoid(v_w . u_c)`` for each, trained with binary cross-entropy against
     ``[1, 0, ..., 0]``. Both tables start from N(0, 1/embed_dim), so that the initial
     scores are O(1/sqrt(embed_dim)) rather than vanishing.
@@ -56,57 +57,6 @@ def word2vec_cbow(vocab_size=10000, name="word2vec_cbow", embed_dim=128, window=
     return finish(contexts, outputs, name=name)
 
 
-def _windows(sequences, window):
-    """(centre, context) id pairs of every real token with each neighbour within `window`."""
-    pairs = []
-    for sentence in sequences:
-        words = [int(w) for w in sentence if w]
-        for i, w in enumerate(words):
-            for j in range(max(0, i - window), min(len(words), i + window + 1)):
-                if j != i:
-                    pairs.append((w, words[j]))
-    return np.array(pairs, dtype="int32").reshape(-1, 2)
-
-
-def skipgram_pairs(sequences, *, vocab_size, window=2, num_negative=4, seed=0):
-    """Training data for `word2vec_skipgram`.
-
-    Every (word, neighbour within `window`) pair is a positive; `num_negative` negatives
-    are drawn from the unigram distribution raised to 3/4 (Mikolov et al., 2013).
-
-    Returns:
-        ``([targets (N, 1), contexts (N, 1 + num_negative)], labels (N, 1 + num_negative))``.
-    """
-    check_int(vocab_size, "vocab_size")
-    check_int(num_negative, "num_negative")
-    pairs = _windows(sequences, check_int(window, "window"))
-    counts = np.bincount(np.concatenate([np.asarray(s).ravel() for s in sequences]),
-                         minlength=vocab_size)[:vocab_size].astype("float64")
-    counts[0] = 0.0
-    probs = counts ** 0.75 / np.sum(counts ** 0.75)
-    rng = np.random.default_rng(seed)
-    negatives = rng.choice(vocab_size, size=(len(pairs), num_negative), p=probs)
-    contexts = np.concatenate([pairs[:, 1:], negatives], axis=1).astype("int32")
-    labels = np.zeros(contexts.shape, dtype="float32")
-    labels[:, 0] = 1.0
-    return [pairs[:, :1], contexts], labels
-
-
-def cbow_windows(sequences, *, window=2):
-    """Training data for `word2vec_cbow`: ``(contexts (N, 2 * window), centres (N,))``,
-    contexts padded with 0 at sentence edges."""
-    check_int(window, "window")
-    contexts, centres = [], []
-    for sentence in sequences:
-        words = [int(w) for w in sentence if w]
-        padded = [0] * window + words + [0] * window
-        for i, w in enumerate(words):
-            around = padded[i:i + window] + padded[i + window + 1:i + 2 * window + 1]
-            contexts.append(around)
-            centres.append(w)
-    return np.array(contexts, dtype="int32"), np.array(centres, dtype="int32")
-
-
 def embeddings(model):
     """The learned word vectors (vocab_size, embed_dim) of a Word2Vec model."""
     return keras.ops.convert_to_numpy(model.get_layer("embedding").embeddings)
@@ -137,6 +87,7 @@ register(
     test_kwargs=dict(vocab_size=9, embed_dim=16, num_negative=2),
     train=dict(dataset="topics_skipgram", epochs=5, batch_size=256, lr=1e-2, augment=False,
                model=WORD2VEC),
+    width=("embed_dim",), example="skipgram",
 )
 register(
     "word2vec_cbow", word2vec_cbow, family="embedding",
@@ -145,4 +96,5 @@ register(
     test_kwargs=dict(vocab_size=9, embed_dim=16),
     train=dict(dataset="topics_cbow", epochs=10, batch_size=256, lr=1e-2, augment=False,
                model=WORD2VEC),
+    width=("embed_dim",), example="cbow",
 )

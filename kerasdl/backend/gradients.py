@@ -1,4 +1,4 @@
-"""The only per-backend code in kerasdl: gradient steps inside a custom `train_step`.
+"""Gradient steps inside a custom `train_step`, per backend.
 
 Keras has one API for models, layers, losses and optimizers, but none for "the
 gradients of this loss with respect to these variables" inside a training step:
@@ -34,8 +34,9 @@ def minimize(loss_fn, variables, optimizer):
         grads = torch.autograd.grad(loss, [v.value for v in variables])
     elif BACKEND == "jax":
         loss, grads = _jax_value_and_grad(loss_fn, variables)
-    else:  # pragma: no cover - Keras has no other backend with training
-        raise NotImplementedError(f"kerasdl's custom training steps do not support {BACKEND!r}.")
+    else:  # Keras's numpy and openvino backends cannot train
+        raise NotImplementedError(f"kerasdl's custom training steps do not support backend "
+                                  f"{BACKEND!r}; use tensorflow, jax or torch.")
     optimizer.apply(grads, variables)
     return loss
 
@@ -55,18 +56,22 @@ def input_gradients(fn, x):
 
         x = x.detach().requires_grad_(True)
         return torch.autograd.grad(fn(x).sum(), x, create_graph=True)[0]
-    import jax
+    if BACKEND == "jax":
+        import jax
 
-    return jax.grad(lambda t: fn(t).sum())(x)
+        return jax.grad(lambda t: fn(t).sum())(x)
+    raise NotImplementedError(f"kerasdl's input gradients do not support backend {BACKEND!r}; "
+                              f"use tensorflow, jax or torch.")
 
 
 def _jax_value_and_grad(loss_fn, variables):
     """JAX: differentiate `loss_fn` as a pure function of the values of `variables`,
     inside the enclosing `StatelessScope`; carry out the other assignments it made."""
     import jax
-    from keras.src.backend.common.stateless_scope import get_stateless_scope
 
-    outer = get_stateless_scope()  # Variable.value reads only the innermost scope
+    from kerasdl.backend.compat import current_stateless_scope
+
+    outer = current_stateless_scope()  # Variable.value reads only the innermost scope
     known = dict(outer.state_mapping)  # id(variable) -> current value
     differentiated = {id(v) for v in variables}
 

@@ -1,9 +1,10 @@
 """Search spaces: what each model family lets KerasTuner vary.
 
 Every family declares learning rate (log scale), dropout and width; the width is
-translated into the knob the builder has (a `width_multiplier`, the widths of `filters`
-and `units`, a `growth_rate`, a Transformer's `d_model` and `ff_dim`, an `embed_dim`, or
-the `hidden_units` of an MLP, whose depth is searched too). Models without dropout
+translated into the knobs its registration names (`ModelSpec.width`: a
+`width_multiplier`, the widths of `filters` and `units`, a `growth_rate`, a Transformer's
+`d_model` and `ff_dim`, an `embed_dim`, or the `hidden_units` of an MLP, whose depth is
+searched too). Models without dropout
 (Word2Vec) search learning rate and width. Architectures always come from `kerasdl.build`: nothing here copies one.
 """
 
@@ -62,20 +63,22 @@ def declare(hp, spec, ranges, explicit=()):
     if "width" not in explicit and spec.params > 1_000_000:
         width_range = LARGE_MODEL_WIDTH
     defaults = {n: p.default for n, p in inspect.signature(spec.builder).parameters.items()}
-    if "hidden_units" in spec.arguments:
+    if "hidden_units" in spec.width:
         depth = hp.Int("depth", *(int(v) for v in ranges["depth"]))
         units = hp.Int("units", scaled(64, width_range[0]), scaled(64, width_range[1]),
                        sampling="log")
         kwargs["hidden_units"] = (units,) * depth
         return kwargs, lr
+    if not spec.width:
+        return kwargs, lr
     width = hp.Float("width", *width_range, sampling="log")
-    if "width_multiplier" in spec.arguments:
-        kwargs["width_multiplier"] = width
-    for knob in ("filters", "units", "growth_rate", "embed_dim", "ff_dim"):
-        if knob in spec.arguments:
-            default = defaults[knob]
+    for knob in spec.width:
+        default = defaults[knob]
+        if knob == "width_multiplier":
+            kwargs[knob] = width
+        elif knob == "d_model":  # a multiple of 8, so that 1, 2, 4 or 8 heads divide it
+            kwargs[knob] = 8 * scaled(default / 8, width)
+        else:
             kwargs[knob] = (tuple(scaled(v, width) for v in default)
                             if isinstance(default, tuple) else scaled(default, width))
-    if "d_model" in spec.arguments:  # a multiple of 8, so that 1, 2, 4 or 8 heads divide it
-        kwargs["d_model"] = 8 * scaled(defaults["d_model"] / 8, width)
     return kwargs, lr

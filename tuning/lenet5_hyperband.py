@@ -1,6 +1,6 @@
 """Hyperband over LeNet-5 on mnist_5k versus LeNet-5's default hyperparameters, per backend.
 
-    python benchmarks/tune_lenet5.py [--backends tensorflow jax torch] [--max-epochs 9]
+    python tuning/lenet5_hyperband.py [--backends tensorflow jax torch] [--max-epochs 9]
                                      [--lr-range 1e-3 1e-2]
 
 Both sides see the same data: mnist_5k's training set split 80/20 into training and
@@ -25,7 +25,7 @@ def run_backend(max_epochs, max_trials, lr_range):
     from kerasdl import build, datasets
     from kerasdl.registry import get_spec
     from kerasdl.training import compile_model
-    from tuning.search import search
+    from kerasdl.tuning.search import search
 
     spec = get_spec("lenet5")
     x, y = datasets.load("mnist_5k", "train")

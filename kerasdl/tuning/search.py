@@ -14,12 +14,12 @@ import os
 
 import keras
 import keras_tuner as kt
-from keras_tuner.src.distribute import utils as dist_utils
 
 from kerasdl import datasets
+from kerasdl.backend.compat import is_tuner_worker
 from kerasdl.registry import build, get_spec
 from kerasdl.training import TASKS, compile_model, split_validation, task_data
-from tuning.spaces import check_ranges, declare
+from kerasdl.tuning.spaces import check_ranges, declare
 
 TUNERS = ("random", "hyperband", "bayesian")
 VALIDATION_SPLIT = 0.2
@@ -95,11 +95,6 @@ def make_tuner(kind, hypermodel, *, directory, project_name, objective=None,
     return tuner
 
 
-def is_worker():
-    """True in a chief/worker search's worker processes."""
-    return dist_utils.has_chief_oracle() and not dist_utils.is_chief_oracle()
-
-
 def search(model_name, *, tuner="random", dataset=None, max_trials=10, epochs=None,
            objective=None, directory="tuning_runs", overwrite=False, ranges=None,
            batch_size=None, seed=0, limit=None, verbose=1):
@@ -137,7 +132,7 @@ def search(model_name, *, tuner="random", dataset=None, max_trials=10, epochs=No
     stop = keras.callbacks.EarlyStopping(monitor=objective, patience=2)
     tuner_obj.search(*train, validation_data=validation, epochs=epochs,
                      batch_size=batch_size, callbacks=[stop], verbose=verbose)
-    if not is_worker():
+    if not is_tuner_worker():
         write_results(tuner_obj, directory, objective)
     return tuner_obj
 

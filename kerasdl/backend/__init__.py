@@ -1,0 +1,13 @@
+"""The per-backend code of kerasdl, all of it.
+
+Keras gives one API for layers, models, losses and optimizers on TensorFlow, JAX and
+PyTorch; where it gives none, kerasdl's code for each backend lives here and nowhere
+else:
+
+- `gradients`: the gradient step inside a custom `train_step` (GANs).
+- `compat`: the private Keras/KerasTuner modules kerasdl relies on.
+"""
+
+from kerasdl.backend.gradients import BACKEND, input_gradients, minimize, stateless_train_step
+
+__all__ = ["BACKEND", "input_gradients", "minimize", "stateless_train_step"]
