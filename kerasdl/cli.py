@@ -1,4 +1,4 @@
-"""The `kerasdl` command line: list, info, train, evaluate, tune.
+"""The `kerasdl` command line: list, info, train, evaluate, finetune, tune.
 
 `--backend` works because this module sets KERAS_BACKEND before anything imports Keras
 (importing `kerasdl` itself does not). Bad input (an error kerasdl raises on purpose)
@@ -85,6 +85,21 @@ def _parser():
     p.add_argument("--output", help="where to write evaluation.json and the figures "
                    "(default: beside the model)")
 
+    p = command("finetune", help="fine-tune a trained model on another dataset: new head on "
+                "the frozen model, then the top blocks at a lower learning rate")
+    p.add_argument("base", help="a run directory of `kerasdl train` (or its model.keras)")
+    p.add_argument("--dataset", required=True, help="the dataset to fine-tune on")
+    p.add_argument("--backend", choices=BACKENDS, help="default: $KERAS_BACKEND or tensorflow")
+    p.add_argument("--head-epochs", type=int, default=10, help="phase 1: the new head alone")
+    p.add_argument("--epochs", type=int, default=10, help="phase 2: head and unfrozen blocks")
+    p.add_argument("--lr", type=float, default=1e-3, help="phase 1 learning rate")
+    p.add_argument("--finetune-lr", type=float, default=1e-4, help="phase 2 learning rate")
+    p.add_argument("--unfreeze", default="all", help="blocks unfrozen from the top, or 'all'")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--data-dir", help="tensorflow-datasets directory")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", help="output directory (default runs/NAME_finetuned)")
+
     p = command("tune", help="search learning rate, dropout and width with KerasTuner")
     p.add_argument("name")
     p.add_argument("--tuner", default="random", help="random, hyperband or bayesian")
@@ -124,7 +139,7 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         return {"list": _list, "info": _info, "train": _train, "evaluate": _evaluate,
-                "tune": _tune}[args.command](args)
+                "finetune": _finetune, "tune": _tune}[args.command](args)
     except (ValueError, TypeError, FileNotFoundError) as err:
         if args.traceback or not _is_bad_input(err):
             raise
@@ -268,6 +283,56 @@ def _evaluate(args):
     print(f"{model.name} on the {dataset} test set: "
           + _summary({f"test_{k}": v for k, v in scores.items()}, "test_"))
     print(f"wrote evaluation.json and figures to {output}")
+    return 0
+
+
+def _run_of(path):
+    """``(model_path, run)`` of a `kerasdl train` output: a directory, or its model.keras
+    with the metrics.json beside it (which records the builder arguments)."""
+    model_path = os.path.join(path, "model.keras") if os.path.isdir(path) else path
+    metrics = os.path.join(os.path.dirname(os.path.abspath(model_path)), "metrics.json")
+    if not os.path.isfile(model_path) or not os.path.isfile(metrics):
+        raise FileNotFoundError(
+            f"{path} is not a `kerasdl train` run: fine-tuning needs its model.keras and the "
+            f"metrics.json beside it (which records the builder arguments).")
+    with open(metrics) as f:
+        return model_path, json.load(f)
+
+
+def _finetune(args):
+    from kerasdl import datasets, registry
+
+    model_path, run = _run_of(args.base)
+    spec = registry.get_spec(run["model"])
+    unfreeze = args.unfreeze if args.unfreeze == "all" else int(args.unfreeze)
+    info = datasets.info(args.dataset)
+    recipe = spec.train.replace(dataset=args.dataset, task=info.task,
+                                batch_size=_positive(args.batch_size, "--batch-size"),
+                                image_size=run["recipe"].get("image_size"))
+    recipe = recipe.replace(augment=recipe.augment and info.kind == "image")
+    train, test, data_kwargs = datasets.load_for_model(
+        spec.name, args.dataset, data_dir=args.data_dir, image_size=recipe.image_size)
+
+    import keras
+
+    from kerasdl.finetuning import finetune
+
+    keras.utils.set_random_seed(args.seed)
+    model = registry.build(spec.name, **{**run["model_kwargs"], **data_kwargs},
+                           weights=model_path)
+    output = args.output or os.path.join("runs", f"{spec.name}_finetuned")
+    _, metrics = finetune(model, train, test, recipe=recipe,
+                          head_epochs=_positive(args.head_epochs, "--head-epochs"),
+                          finetune_epochs=args.epochs, lr=args.lr, finetune_lr=args.finetune_lr,
+                          unfreeze=unfreeze, seed=args.seed, output_dir=output, verbose=2)
+    model.save(os.path.join(output, "model.keras"))
+    metrics.update(model=spec.name, dataset=args.dataset, base=model_path,
+                   backend=keras.backend.backend(), recipe=recipe.to_dict(),
+                   model_kwargs={k: v for k, v in {**run["model_kwargs"], **data_kwargs}.items()
+                                 if k != "input_shape"})
+    with open(os.path.join(output, "metrics.json"), "w") as f:
+        json.dump(metrics, f, indent=2)
+    print(f"{_summary(metrics, 'test_')}; wrote model.keras and metrics.json to {output}")
     return 0
 
 
