@@ -1,4 +1,4 @@
-"""The `kerasdl` command line: list, info, train, evaluate, finetune, tune.
+"""The `kerasdl` command line: list, info, train, evaluate, finetune, export, predict, tune.
 
 `--backend` works because this module sets KERAS_BACKEND before anything imports Keras
 (importing `kerasdl` itself does not). Bad input (an error kerasdl raises on purpose)
@@ -100,6 +100,18 @@ def _parser():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", help="output directory (default runs/NAME_finetuned)")
 
+    p = command("export", help="export a trained model (keras, savedmodel, onnx) and check it")
+    p.add_argument("path", help="a run directory or a .keras file")
+    p.add_argument("--format", default="onnx", help="keras, savedmodel or onnx (default)")
+    p.add_argument("--backend", choices=BACKENDS, help="default: $KERAS_BACKEND or tensorflow")
+    p.add_argument("--output", help="path without suffix (default: beside the model)")
+    p.add_argument("--triton", metavar="DIR", help="also write a Triton model repository (onnx)")
+
+    p = command("predict", help="predictions of a .keras or .onnx model as JSON")
+    p.add_argument("model", help="a .keras or .onnx file")
+    p.add_argument("inputs", nargs="+", help="one .npy batch, or image files")
+    p.add_argument("--top", type=int, default=3, help="top classes to list (classifiers)")
+
     p = command("tune", help="search learning rate, dropout and width with KerasTuner")
     p.add_argument("name")
     p.add_argument("--tuner", default="random", help="random, hyperband or bayesian")
@@ -139,7 +151,8 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         return {"list": _list, "info": _info, "train": _train, "evaluate": _evaluate,
-                "finetune": _finetune, "tune": _tune}[args.command](args)
+                "finetune": _finetune, "export": _export, "predict": _predict,
+                "tune": _tune}[args.command](args)
     except (ValueError, TypeError, FileNotFoundError) as err:
         if args.traceback or not _is_bad_input(err):
             raise
@@ -334,6 +347,75 @@ def _finetune(args):
         json.dump(metrics, f, indent=2)
     print(f"{_summary(metrics, 'test_')}; wrote model.keras and metrics.json to {output}")
     return 0
+
+
+def _export(args):
+    import numpy as np
+
+    from kerasdl import export, registry
+
+    path = os.path.join(args.path, "model.keras") if os.path.isdir(args.path) else args.path
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No such run directory or model file: {args.path}.")
+    if args.triton and args.format != "onnx":
+        raise ValueError(f"--triton serves an ONNX file: use --format onnx, not {args.format!r}.")
+    model = registry.load_model(path)
+    stem = args.output or os.path.splitext(path)[0]
+    rng = np.random.default_rng(0)
+    for target, network in export.export(model, stem, args.format).items():
+        for batch in (1, 3):  # the batch axis is free
+            difference = export.check(network, target, export.sample_inputs(network, batch, rng))
+            print(f"{target}: batch {batch}, largest |keras - {args.format}| {difference:.2e}")
+            if difference > 1e-4:
+                sys.exit(f"kerasdl export: {target} does not reproduce the Keras predictions.")
+        if args.triton:
+            name = os.path.basename(target)[: -len(".onnx")]
+            print(f"wrote {export.triton_repository(target, args.triton, name)}")
+    return 0
+
+
+def _predict(args):
+    import numpy as np
+
+    from kerasdl import export
+
+    if not os.path.isfile(args.model) or not args.model.endswith((".keras", ".onnx")):
+        raise FileNotFoundError(f"{args.model} is not a .keras or .onnx file.")
+    if len(args.inputs) == 1 and args.inputs[0].endswith(".npy"):
+        x = np.load(args.inputs[0])
+    else:
+        x = _images(args.model, args.inputs)
+    outputs = np.asarray(export.run_exported(args.model, x))
+    result = {"predictions": outputs.tolist()}
+    if outputs.ndim == 2 and outputs.shape[1] > 1:
+        top = np.argsort(-outputs, axis=1)[:, : args.top]
+        result["top_classes"] = [[{"class": int(c), "score": float(row[c])} for c in best]
+                                 for row, best in zip(outputs, top)]
+    print(json.dumps(result))
+    return 0
+
+
+def _images(model_path, files):
+    """Image files as one batch in [0, 1], at the model's input size and channels."""
+    import keras
+    import numpy as np
+
+    if model_path.endswith(".onnx"):
+        import onnxruntime
+
+        shape = onnxruntime.InferenceSession(model_path).get_inputs()[0].shape[1:]
+    else:
+        from kerasdl.registry import load_model
+
+        shape = load_model(model_path).inputs[0].shape[1:]
+    if len(shape) != 3:
+        raise ValueError(f"{model_path} does not take images (its input is {tuple(shape)}); "
+                         f"pass a .npy batch.")
+    height, width, channels = shape
+    images = [keras.utils.img_to_array(keras.utils.load_img(
+        f, color_mode="grayscale" if channels == 1 else "rgb", target_size=(height, width)))
+        for f in files]
+    return np.stack(images).astype("float32") / 255.0
 
 
 def _tune(args):
