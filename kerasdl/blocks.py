@@ -6,7 +6,6 @@ names follow keras.applications (``conv2_block1_1_conv``, ``predictions``).
 
 import functools
 import inspect
-import os
 import re
 
 import keras
@@ -206,19 +205,6 @@ def head(x, *, num_classes, include_top, pooling, classifier_activation, dropout
     return layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
 
 
-def finish(inputs, outputs, *, name, weights=None):
-    """Wrap the graph in a `keras.Model` and load `weights` (a file path) if given.
-
-    Weight files are loaded with `Model.load_weights`: a Keras ``.weights.h5`` file, or a
-    legacy ``.h5`` file such as keras.applications distributes (loaded in layer order).
-    """
-    model = keras.Model(inputs, outputs, name=name)
-    if weights is not None:
-        if not isinstance(weights, (str, os.PathLike)) or not os.path.isfile(weights):
-            raise ValueError(
-                f"`weights` must be None or the path of a weights file (.weights.h5 or a "
-                f"keras.applications .h5); received weights={weights!r}, which is not a "
-                f"file. kerasdl never downloads weights."
-            )
-        model.load_weights(weights)
-    return model
+def finish(inputs, outputs, *, name):
+    """Wrap the graph in a `keras.Model` (`kerasdl.build` then loads any `weights`)."""
+    return keras.Model(inputs, outputs, name=name)

@@ -1,4 +1,4 @@
-"""The `kerasdl` command line: list, info, train, evaluate, tune.
+"""The `kerasdl` command line: list, info, train, evaluate, finetune, export, predict, tune.
 
 `--backend` works because this module sets KERAS_BACKEND before anything imports Keras
 (importing `kerasdl` itself does not). Bad input (an error kerasdl raises on purpose)
@@ -85,6 +85,33 @@ def _parser():
     p.add_argument("--output", help="where to write evaluation.json and the figures "
                    "(default: beside the model)")
 
+    p = command("finetune", help="fine-tune a trained model on another dataset: new head on "
+                "the frozen model, then the top blocks at a lower learning rate")
+    p.add_argument("base", help="a run directory of `kerasdl train` (or its model.keras)")
+    p.add_argument("--dataset", required=True, help="the dataset to fine-tune on")
+    p.add_argument("--backend", choices=BACKENDS, help="default: $KERAS_BACKEND or tensorflow")
+    p.add_argument("--head-epochs", type=int, default=10, help="phase 1: the new head alone")
+    p.add_argument("--epochs", type=int, default=10, help="phase 2: head and unfrozen blocks")
+    p.add_argument("--lr", type=float, default=1e-3, help="phase 1 learning rate")
+    p.add_argument("--finetune-lr", type=float, default=1e-4, help="phase 2 learning rate")
+    p.add_argument("--unfreeze", default="all", help="blocks unfrozen from the top, or 'all'")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--data-dir", help="tensorflow-datasets directory")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", help="output directory (default runs/NAME_finetuned)")
+
+    p = command("export", help="export a trained model (keras, savedmodel, onnx) and check it")
+    p.add_argument("path", help="a run directory or a .keras file")
+    p.add_argument("--format", default="onnx", help="keras, savedmodel or onnx (default)")
+    p.add_argument("--backend", choices=BACKENDS, help="default: $KERAS_BACKEND or tensorflow")
+    p.add_argument("--output", help="path without suffix (default: beside the model)")
+    p.add_argument("--triton", metavar="DIR", help="also write a Triton model repository (onnx)")
+
+    p = command("predict", help="predictions of a .keras or .onnx model as JSON")
+    p.add_argument("model", help="a .keras or .onnx file")
+    p.add_argument("inputs", nargs="+", help="one .npy batch, or image files")
+    p.add_argument("--top", type=int, default=3, help="top classes to list (classifiers)")
+
     p = command("tune", help="search learning rate, dropout and width with KerasTuner")
     p.add_argument("name")
     p.add_argument("--tuner", default="random", help="random, hyperband or bayesian")
@@ -124,6 +151,7 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         return {"list": _list, "info": _info, "train": _train, "evaluate": _evaluate,
+                "finetune": _finetune, "export": _export, "predict": _predict,
                 "tune": _tune}[args.command](args)
     except (ValueError, TypeError, FileNotFoundError) as err:
         if args.traceback or not _is_bad_input(err):
@@ -269,6 +297,125 @@ def _evaluate(args):
           + _summary({f"test_{k}": v for k, v in scores.items()}, "test_"))
     print(f"wrote evaluation.json and figures to {output}")
     return 0
+
+
+def _run_of(path):
+    """``(model_path, run)`` of a `kerasdl train` output: a directory, or its model.keras
+    with the metrics.json beside it (which records the builder arguments)."""
+    model_path = os.path.join(path, "model.keras") if os.path.isdir(path) else path
+    metrics = os.path.join(os.path.dirname(os.path.abspath(model_path)), "metrics.json")
+    if not os.path.isfile(model_path) or not os.path.isfile(metrics):
+        raise FileNotFoundError(
+            f"{path} is not a `kerasdl train` run: fine-tuning needs its model.keras and the "
+            f"metrics.json beside it (which records the builder arguments).")
+    with open(metrics) as f:
+        return model_path, json.load(f)
+
+
+def _finetune(args):
+    from kerasdl import datasets, registry
+
+    model_path, run = _run_of(args.base)
+    spec = registry.get_spec(run["model"])
+    unfreeze = args.unfreeze if args.unfreeze == "all" else int(args.unfreeze)
+    info = datasets.info(args.dataset)
+    recipe = spec.train.replace(dataset=args.dataset, task=info.task,
+                                batch_size=_positive(args.batch_size, "--batch-size"),
+                                image_size=run["recipe"].get("image_size"))
+    recipe = recipe.replace(augment=recipe.augment and info.kind == "image")
+    train, test, data_kwargs = datasets.load_for_model(
+        spec.name, args.dataset, data_dir=args.data_dir, image_size=recipe.image_size)
+
+    import keras
+
+    from kerasdl.finetuning import finetune
+
+    keras.utils.set_random_seed(args.seed)
+    model = registry.build(spec.name, **{**run["model_kwargs"], **data_kwargs},
+                           weights=model_path)
+    output = args.output or os.path.join("runs", f"{spec.name}_finetuned")
+    _, metrics = finetune(model, train, test, recipe=recipe,
+                          head_epochs=_positive(args.head_epochs, "--head-epochs"),
+                          finetune_epochs=args.epochs, lr=args.lr, finetune_lr=args.finetune_lr,
+                          unfreeze=unfreeze, seed=args.seed, output_dir=output, verbose=2)
+    model.save(os.path.join(output, "model.keras"))
+    metrics.update(model=spec.name, dataset=args.dataset, base=model_path,
+                   backend=keras.backend.backend(), recipe=recipe.to_dict(),
+                   model_kwargs={k: v for k, v in {**run["model_kwargs"], **data_kwargs}.items()
+                                 if k != "input_shape"})
+    with open(os.path.join(output, "metrics.json"), "w") as f:
+        json.dump(metrics, f, indent=2)
+    print(f"{_summary(metrics, 'test_')}; wrote model.keras and metrics.json to {output}")
+    return 0
+
+
+def _export(args):
+    import numpy as np
+
+    from kerasdl import export, registry
+
+    path = os.path.join(args.path, "model.keras") if os.path.isdir(args.path) else args.path
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No such run directory or model file: {args.path}.")
+    if args.triton and args.format != "onnx":
+        raise ValueError(f"--triton serves an ONNX file: use --format onnx, not {args.format!r}.")
+    model = registry.load_model(path)
+    stem = args.output or os.path.splitext(path)[0]
+    rng = np.random.default_rng(0)
+    for target, network in export.export(model, stem, args.format).items():
+        for batch in (1, 3):  # the batch axis is free
+            difference = export.check(network, target, export.sample_inputs(network, batch, rng))
+            print(f"{target}: batch {batch}, largest |keras - {args.format}| {difference:.2e}")
+            if difference > 1e-4:
+                sys.exit(f"kerasdl export: {target} does not reproduce the Keras predictions.")
+        if args.triton:
+            name = os.path.basename(target)[: -len(".onnx")]
+            print(f"wrote {export.triton_repository(target, args.triton, name)}")
+    return 0
+
+
+def _predict(args):
+    import numpy as np
+
+    from kerasdl import export
+
+    if not os.path.isfile(args.model) or not args.model.endswith((".keras", ".onnx")):
+        raise FileNotFoundError(f"{args.model} is not a .keras or .onnx file.")
+    if len(args.inputs) == 1 and args.inputs[0].endswith(".npy"):
+        x = np.load(args.inputs[0])
+    else:
+        x = _images(args.model, args.inputs)
+    outputs = np.asarray(export.run_exported(args.model, x))
+    result = {"predictions": outputs.tolist()}
+    if outputs.ndim == 2 and outputs.shape[1] > 1:
+        top = np.argsort(-outputs, axis=1)[:, : args.top]
+        result["top_classes"] = [[{"class": int(c), "score": float(row[c])} for c in best]
+                                 for row, best in zip(outputs, top)]
+    print(json.dumps(result))
+    return 0
+
+
+def _images(model_path, files):
+    """Image files as one batch in [0, 1], at the model's input size and channels."""
+    import keras
+    import numpy as np
+
+    if model_path.endswith(".onnx"):
+        import onnxruntime
+
+        shape = onnxruntime.InferenceSession(model_path).get_inputs()[0].shape[1:]
+    else:
+        from kerasdl.registry import load_model
+
+        shape = load_model(model_path).inputs[0].shape[1:]
+    if len(shape) != 3:
+        raise ValueError(f"{model_path} does not take images (its input is {tuple(shape)}); "
+                         f"pass a .npy batch.")
+    height, width, channels = shape
+    images = [keras.utils.img_to_array(keras.utils.load_img(
+        f, color_mode="grayscale" if channels == 1 else "rgb", target_size=(height, width)))
+        for f in files]
+    return np.stack(images).astype("float32") / 255.0
 
 
 def _tune(args):

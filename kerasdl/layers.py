@@ -91,7 +91,8 @@ class PositionalEmbedding(keras.layers.Layer):
     def call(self, tokens):
         length = ops.shape(tokens)[-1]
         self._check_length(length)
-        positions = ops.cast(ops.arange(length), "float32")[:, None]
+        # arange(0, n), not arange(n): jax2onnx's arange needs an explicit stop.
+        positions = ops.cast(ops.arange(0, length), "float32")[:, None]
         rates = ops.power(10000.0, -ops.cast(ops.arange(0, self.d_model, 2), "float32")
                           / self.d_model)
         angles = positions * rates[None, :]

@@ -64,9 +64,9 @@ class ModelSpec:
 
     @property
     def arguments(self):
-        """Keyword arguments `build` accepts for this model."""
+        """Keyword arguments `build` accepts for this model (`weights`: see `build`)."""
         names = inspect.signature(self.builder).parameters
-        return tuple(n for n in names if n not in self.fixed)
+        return tuple(n for n in names if n not in self.fixed) + ("weights",)
 
 
 def register(name, builder, *, family, paper, default_input, min_input, num_classes,
@@ -120,7 +120,11 @@ def build(model, /, **kwargs):
         model: a name from `list_models()`, e.g. "resnet18" (positional).
         **kwargs: the builder's keyword arguments (`input_shape`, `num_classes`,
             `include_top`, `pooling`, `classifier_activation`, `dropout`, `name`, and
-            the family's width knobs); see `model_info(model)["arguments"]`.
+            the family's width knobs); see `model_info(model)["arguments"]`. And
+            `weights`: the path of trained weights to start from -- a kerasdl `.keras`
+            or `.weights.h5` of the same architecture (its classifier is rebuilt if it
+            was trained for another number of classes) or a keras.applications `.h5`;
+            see `kerasdl.finetuning.load_weights`.
 
     Returns:
         A `keras.Model`.
@@ -137,8 +141,13 @@ def build(model, /, **kwargs):
             + closest(unknown[0], spec.arguments)
             + f" {model} accepts: {list(spec.arguments)}."
         )
-    kwargs = {"name": model, **spec.presets, **kwargs}
-    return spec.builder(**spec.fixed, **kwargs)
+    weights = kwargs.pop("weights", None)
+    built = spec.builder(**spec.fixed, **{"name": model, **spec.presets, **kwargs})
+    if weights is not None:
+        from kerasdl.finetuning import load_weights
+
+        load_weights(built, weights)
+    return built
 
 
 def load_model(path, **kwargs):

@@ -44,6 +44,14 @@ def test_train_validates_evaluates_and_evaluate_reads_the_run_again(tmp_path):
     assert evaluation["accuracy"] == pytest.approx(metrics["test_accuracy"], abs=1e-6)
     assert evaluation["f1_macro"] == pytest.approx(metrics["test_f1_macro"], abs=1e-6)
 
+    tuned = tmp_path / "tuned"
+    result = run("finetune", str(out), "--dataset", "mnist_5k", "--head-epochs", "1",
+                 "--epochs", "1", "--unfreeze", "1", "--output", str(tuned))
+    assert result.returncode == 0, result.stderr[-3000:]
+    finetuned = json.loads((tuned / "metrics.json").read_text())
+    assert finetuned["trainable"] == [["predictions"], ["fc2", "predictions"]]
+    assert finetuned["split_sizes"]["test"] == 1000 and finetuned["test_accuracy"] > 0.8
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name,dataset,metric,check", [

@@ -7,6 +7,8 @@ import pytest
 import kerasdl
 from kerasdl.registry import get_spec
 from kerasdl.training import TASKS
+from tests.helpers import (assert_config_round_trip, assert_every_weight_moved,
+                           assert_file_round_trip, snapshot)
 
 # GANs train against themselves: tests/test_generative.py covers them.
 NAMES = [n for n in kerasdl.list_models() if get_spec(n).train.task != "adversarial"]
@@ -31,24 +33,13 @@ def test_build_fit_config_and_save_round_trip(name, example, tmp_path):
     # their sigmoid outputs must first move from 0.5 to the dark pixels' values.
     model.compile(optimizer=keras.optimizers.Adam(3e-3), loss=TASKS[task][0])
     epochs = 30 if spec.family != "autoencoder" else 80
-    before = [keras.ops.convert_to_numpy(w).copy() for w in model.trainable_weights]
+    before = snapshot(model.trainable_weights)
     losses = model.fit(x, y, batch_size=16, epochs=epochs, shuffle=False, verbose=0).history["loss"]
     assert np.isfinite(losses).all()
     assert losses[-1] < 0.9 * losses[0], losses
-    # Adam moves a weight iff its gradient was ever nonzero: no weight is cut off the loss.
-    frozen = [w.path for w, b in zip(model.trainable_weights, before)
-              if np.array_equal(keras.ops.convert_to_numpy(w), b)]
-    assert not frozen, f"no gradient reached {frozen}"
-
-    clone = type(model).from_config(model.get_config())
-    assert [layer.name for layer in clone.layers] == [layer.name for layer in model.layers]
-    assert clone.count_params() == model.count_params()
-
-    path = tmp_path / f"{name}.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
-                               atol=1e-6)
+    assert_every_weight_moved(model.trainable_weights, before)
+    assert_config_round_trip(model)
+    assert_file_round_trip(model, tmp_path / f"{name}.keras", x)
 
 
 @pytest.mark.parametrize("name", kerasdl.list_models(family="convolutional"))

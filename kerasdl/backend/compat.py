@@ -1,6 +1,7 @@
 """Every use of a private Keras or KerasTuner module, in one place.
 
-kerasdl needs three things that the public APIs do not offer. Each is wrapped here so
+kerasdl needs four things that the public APIs do not offer (the last one public, but
+reporting what it skipped only in a warning's text). Each is wrapped here so
 that a Keras release that moves one breaks one function, named in the traceback.
 The versions these were checked against are bounded in `pyproject.toml`
 (keras < 3.16, keras-tuner < 1.5).
@@ -30,3 +31,23 @@ def save_legacy_h5_weights(model, path):
 
     with h5py.File(path, "w") as f:
         legacy_h5_format.save_weights_to_hdf5_group(f, model)
+
+
+def load_weights_reporting_mismatches(model, path):
+    """``model.load_weights(path, skip_mismatch=True)`` (a ``.keras`` or ``.weights.h5``
+    file), returning the names of the layers it could not load: Keras loads every other
+    layer and only warns about these, naming them in the warning's text."""
+    import re
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.load_weights(path, skip_mismatch=True)
+    names = []
+    for warning in caught:
+        text = str(warning.message)
+        if "could not be loaded" in text:
+            names += re.findall(r"name=([^,>]+)", text.split("could not be loaded:")[-1])
+        elif not text.startswith("Skipping nested container"):  # Keras's own bookkeeping
+            warnings.warn(warning.message, warning.category)
+    return names

@@ -164,7 +164,7 @@ class VAE(Composite, keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         # y_pred is the decoded sample; the KL term is the loss `call` added.
         reconstruction = ops.mean(_reconstruction_nats(x, y_pred))
-        kl = ops.sum(self.losses)
+        kl = sum(self.losses)  # a Python sum: on JAX, a list of traced scalars
         self.reconstruction_tracker.update_state(reconstruction)
         self.kl_tracker.update_state(kl)
         return reconstruction + kl

@@ -12,7 +12,7 @@ from kerasdl.registry import register
 @classifier_builder
 def simple_cnn(input_shape=(28, 28, 1), num_classes=10, include_top=True, pooling=None,
                classifier_activation="softmax", dropout=0.0, name="simple_cnn",
-               filters=(16, 32), units=(128,), batch_norm=False, weights=None):
+               filters=(16, 32), units=(128,), batch_norm=False):
     """The textbook first CNN: conv16-pool-conv32-pool-dense128 (3x3 convs, ReLU).
 
     Args:
@@ -33,13 +33,13 @@ def simple_cnn(input_shape=(28, 28, 1), num_classes=10, include_top=True, poolin
     x = head(x, num_classes=num_classes, include_top=include_top, pooling=pooling,
              classifier_activation=classifier_activation, dropout=dropout,
              hidden_units=units, flatten=True)
-    return finish(inputs, x, name=name, weights=weights)
+    return finish(inputs, x, name=name)
 
 
 @classifier_builder
 def lenet5(input_shape=(32, 32, 1), num_classes=10, include_top=True, pooling=None,
            classifier_activation="softmax", dropout=0.0, name="lenet5", filters=(6, 16),
-           units=(120, 84), modern=False, weights=None):
+           units=(120, 84), modern=False):
     """LeNet-5 (LeCun et al., 1998): C1 6@5x5, S2, C3 16@5x5, S4, C5 120, F6 84, output.
 
     Inputs smaller than 32x32 (MNIST's 28x28) are zero-padded to 32x32, as the paper
@@ -75,14 +75,13 @@ def lenet5(input_shape=(32, 32, 1), num_classes=10, include_top=True, pooling=No
     x = head(x, num_classes=num_classes, include_top=include_top, pooling=pooling,
              classifier_activation=classifier_activation, dropout=dropout,
              hidden_units=units, hidden_activation=activation, flatten=True)
-    return finish(inputs, x, name=name, weights=weights)
+    return finish(inputs, x, name=name)
 
 
 @classifier_builder
 def alexnet(input_shape=(227, 227, 3), num_classes=1000, include_top=True, pooling=None,
             classifier_activation="softmax", dropout=0.5, name="alexnet",
-            width_multiplier=1.0, fc_units=4096, local_response_norm=True, stem="imagenet",
-            weights=None):
+            width_multiplier=1.0, fc_units=4096, local_response_norm=True, stem="imagenet"):
     """AlexNet (Krizhevsky et al., 2012), the original single-tower 96-256-384-384-256.
 
     Args:
@@ -115,7 +114,7 @@ def alexnet(input_shape=(227, 227, 3), num_classes=1000, include_top=True, pooli
     x = head(x, num_classes=num_classes, include_top=include_top, pooling=pooling,
              classifier_activation=classifier_activation, dropout=dropout,
              hidden_units=(fc_units, fc_units), flatten=True)
-    return finish(inputs, x, name=name, weights=weights)
+    return finish(inputs, x, name=name)
 
 
 def _lrn_pool(x, local_response_norm, *, index):

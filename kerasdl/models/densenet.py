@@ -13,12 +13,12 @@ from kerasdl.registry import register
 @classifier_builder
 def densenet(blocks, input_shape=(224, 224, 3), num_classes=1000, include_top=True,
              pooling=None, classifier_activation="softmax", dropout=0.0, name="densenet",
-             growth_rate=32, compression=0.5, stem="imagenet", weights=None):
+             growth_rate=32, compression=0.5, stem="imagenet"):
     """A DenseNet-BC: stem, dense blocks joined by compressing transitions, BN-ReLU, pool.
 
     Its layers come in the same order as keras.applications' DenseNet121, so that
-    model's weight files load with `weights="path/to/densenet121_weights_tf_dim_ordering_tf_kernels.h5"`
-    and give the same outputs.
+    model's weight files load with ``kerasdl.build(..., weights=PATH)`` (e.g.
+    ``densenet121_weights_tf_dim_ordering_tf_kernels.h5``) and give the same outputs.
 
     Args:
         blocks: layers per dense block, (6, 12, 24, 16) for DenseNet-121 (fixed).
@@ -43,7 +43,7 @@ def densenet(blocks, input_shape=(224, 224, 3), num_classes=1000, include_top=Tr
     x = layers.Activation("relu", name="relu")(x)
     x = head(x, num_classes=num_classes, include_top=include_top, pooling=pooling,
              classifier_activation=classifier_activation, dropout=dropout)
-    return finish(inputs, x, name=name, weights=weights)
+    return finish(inputs, x, name=name)
 
 
 register(

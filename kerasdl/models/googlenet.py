@@ -23,7 +23,7 @@ AUX_AFTER = ("4a", "4d")
 def googlenet(input_shape=(224, 224, 3), num_classes=1000, include_top=True, pooling=None,
               classifier_activation="softmax", dropout=0.4, name="googlenet",
               width_multiplier=1.0, aux_classifiers=False, batch_norm=True, large_kernel=3,
-              stem="imagenet", weights=None):
+              stem="imagenet"):
     """GoogLeNet: a 7x7 stem, nine inception modules, global average pooling, dropout 0.4.
 
     Args:
@@ -73,7 +73,7 @@ def googlenet(input_shape=(224, 224, 3), num_classes=1000, include_top=True, poo
                                                f, conv, input_shape, name=f"aux{label}"))
     x = head(x, num_classes=num_classes, include_top=include_top, pooling=pooling,
              classifier_activation=classifier_activation, dropout=dropout)
-    return finish(inputs, [x, *aux_outputs] if aux_outputs else x, name=name, weights=weights)
+    return finish(inputs, [x, *aux_outputs] if aux_outputs else x, name=name)
 
 
 def _aux_classifier(x, num_classes, activation, f, conv, input_shape, *, name):

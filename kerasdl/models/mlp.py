@@ -13,7 +13,7 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu")
 @classifier_builder
 def mlp(input_shape=(2,), num_classes=2, include_top=True, pooling=None,
         classifier_activation="softmax", dropout=0.0, name="mlp", hidden_units=(16,),
-        activation="relu", weights=None):
+        activation="relu"):
     """A fully connected network of any depth and width (Rumelhart et al., 1986).
 
     Inputs of any rank are flattened. Hidden layers use He initialization for
@@ -26,7 +26,6 @@ def mlp(input_shape=(2,), num_classes=2, include_top=True, pooling=None,
         dropout: dropout rate after each hidden layer.
         hidden_units: width of each hidden layer; () gives a perceptron.
         activation: "relu", "tanh", "sigmoid" or "leaky_relu".
-        weights: optional path of a weights file.
         (others): as in every kerasdl builder.
 
     Returns:
@@ -51,7 +50,7 @@ def mlp(input_shape=(2,), num_classes=2, include_top=True, pooling=None,
             x = layers.Dropout(dropout, name=f"dropout{i}")(x)
     if include_top:
         x = layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
-    return finish(inputs, x, name=name, weights=weights)
+    return finish(inputs, x, name=name)
 
 
 register(

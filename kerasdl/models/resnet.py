@@ -14,7 +14,7 @@ PAPER = "He, Zhang, Ren & Sun 2015, Deep residual learning for image recognition
 @classifier_builder
 def resnet(blocks, bottleneck, input_shape=(224, 224, 3), num_classes=1000, include_top=True,
            pooling=None, classifier_activation="softmax", dropout=0.0, name="resnet",
-           width_multiplier=1.0, stem="imagenet", weights=None):
+           width_multiplier=1.0, stem="imagenet"):
     """A ResNet v1: stem, four stages of residual blocks, global average pooling.
 
     Convolutions are bias-free and followed by batch norm; shortcuts are projections
@@ -41,7 +41,7 @@ def resnet(blocks, bottleneck, input_shape=(224, 224, 3), num_classes=1000, incl
                                bottleneck=bottleneck, name=f"conv{stage}_block{b}")
     x = head(x, num_classes=num_classes, include_top=include_top, pooling=pooling,
              classifier_activation=classifier_activation, dropout=dropout)
-    return finish(inputs, x, name=name, weights=weights)
+    return finish(inputs, x, name=name)
 
 
 for _depth, _blocks, _bottleneck, _params in (

@@ -16,12 +16,12 @@ PAPER = "Simonyan & Zisserman 2014, Very deep convolutional networks (configurat
 @classifier_builder
 def vgg(depth, input_shape=(224, 224, 3), num_classes=1000, include_top=True, pooling=None,
         classifier_activation="softmax", dropout=0.5, name="vgg", width_multiplier=1.0,
-        fc_units=4096, batch_norm=False, weights=None):
+        fc_units=4096, batch_norm=False):
     """A VGG network: five stages of 3x3 convolutions and 2x2 max pooling, then fc1, fc2.
 
     Its layers come in the same order as keras.applications' VGG16/VGG19, so their
-    weight files load with `weights="path/to/vgg16_weights_tf_dim_ordering_tf_kernels.h5"`
-    and give the same outputs.
+    weight files load with ``kerasdl.build(..., weights=PATH)`` (e.g.
+    ``vgg16_weights_tf_dim_ordering_tf_kernels.h5``) and give the same outputs.
 
     Args:
         depth: 11, 13, 16 or 19 (fixed by the registered variant).
@@ -43,7 +43,7 @@ def vgg(depth, input_shape=(224, 224, 3), num_classes=1000, include_top=True, po
     x = head(x, num_classes=num_classes, include_top=include_top, pooling=pooling,
              classifier_activation=classifier_activation, dropout=dropout,
              hidden_units=(fc_units, fc_units), flatten=True)
-    return finish(inputs, x, name=name, weights=weights)
+    return finish(inputs, x, name=name)
 
 
 TINY = dict(input_shape=(32, 32, 3), num_classes=3, width_multiplier=1 / 8, fc_units=32,

@@ -1,0 +1,37 @@
+"""Checks every family's tests share: weights a gradient never reached, a config round
+trip through JSON, a `.keras` round trip compared on predictions."""
+
+import json
+
+import keras
+import numpy as np
+
+import kerasdl
+
+
+def snapshot(weights):
+    return [keras.ops.convert_to_numpy(w).copy() for w in weights]
+
+
+def assert_every_weight_moved(weights, before):
+    """Adam moves a weight iff its gradient was ever nonzero: none is cut off the loss."""
+    frozen = [w.path for w, b in zip(weights, before)
+              if np.array_equal(keras.ops.convert_to_numpy(w), b)]
+    assert not frozen, f"no gradient reached {frozen}"
+
+
+def assert_config_round_trip(model):
+    """The config survives JSON and rebuilds the same layers and parameter count."""
+    config = json.loads(json.dumps(keras.saving.serialize_keras_object(model)))
+    clone = keras.saving.deserialize_keras_object(config)
+    assert [layer.name for layer in clone.layers] == [layer.name for layer in model.layers]
+    assert clone.count_params() == model.count_params()
+
+
+def assert_file_round_trip(model, path, x, atol=1e-6):
+    """Saved to `path` and loaded back (by `kerasdl.load_model`): the same predictions."""
+    model.save(path)
+    loaded = kerasdl.load_model(path)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               atol=atol)
+    return loaded
