@@ -13,7 +13,6 @@ from keras import layers
 
 from kerasdl._checks import check_activation, check_choice, check_float, check_int
 
-
 BN_EPSILON = 1.001e-5
 
 

@@ -94,7 +94,8 @@ def _parser():
     p.add_argument("--epochs", type=int, default=10, help="phase 2: head and unfrozen blocks")
     p.add_argument("--lr", type=float, default=1e-3, help="phase 1 learning rate")
     p.add_argument("--finetune-lr", type=float, default=1e-4, help="phase 2 learning rate")
-    p.add_argument("--unfreeze", default="all", help="blocks unfrozen from the top, or 'all'")
+    p.add_argument("--unfreeze", type=_unfreeze_arg, default="all",
+                   help="blocks unfrozen from the top, or 'all'")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--data-dir", help="tensorflow-datasets directory")
     p.add_argument("--seed", type=int, default=0)
@@ -127,6 +128,17 @@ def _parser():
     p.add_argument("--limit", type=int, help="use only the first N training examples")
     p.add_argument("--seed", type=int, default=0)
     return parser
+
+
+def _unfreeze_arg(text):
+    """`--unfreeze N` (blocks from the top) or `--unfreeze all`."""
+    if text == "all":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--unfreeze expects a number of blocks or 'all'; "
+                                         f"got {text!r}") from None
 
 
 def _range_arg(text):
@@ -317,7 +329,6 @@ def _finetune(args):
 
     model_path, run = _run_of(args.base)
     spec = registry.get_spec(run["model"])
-    unfreeze = args.unfreeze if args.unfreeze == "all" else int(args.unfreeze)
     info = datasets.info(args.dataset)
     recipe = spec.train.replace(dataset=args.dataset, task=info.task,
                                 batch_size=_positive(args.batch_size, "--batch-size"),
@@ -337,7 +348,7 @@ def _finetune(args):
     _, metrics = finetune(model, train, test, recipe=recipe,
                           head_epochs=_positive(args.head_epochs, "--head-epochs"),
                           finetune_epochs=args.epochs, lr=args.lr, finetune_lr=args.finetune_lr,
-                          unfreeze=unfreeze, seed=args.seed, output_dir=output, verbose=2)
+                          unfreeze=args.unfreeze, seed=args.seed, output_dir=output, verbose=2)
     model.save(os.path.join(output, "model.keras"))
     metrics.update(model=spec.name, dataset=args.dataset, base=model_path,
                    backend=keras.backend.backend(), recipe=recipe.to_dict(),

@@ -10,9 +10,9 @@ import math
 import keras
 from keras import layers, ops
 
-from kerasdl.backend import gradients
 from kerasdl._checks import (check_activation, check_choice, check_float, check_int,
                              check_int_tuple)
+from kerasdl.backend import gradients
 from kerasdl.models._composite import Composite
 from kerasdl.registry import register
 
