@@ -17,6 +17,7 @@ FORMATS = ("onnx", "savedmodel")
 
 
 def worker(formats):
+    import keras
     import numpy as np
 
     import kerasdl
@@ -25,9 +26,13 @@ def worker(formats):
 
     rows = []
     rng = np.random.default_rng(0)
+    backend = keras.backend.backend()
     for name in kerasdl.list_models():
         row = {"model": name}
         for fmt in formats:
+            if backend not in export.PRODUCERS[fmt]:
+                row[fmt] = "n/a"
+                continue
             try:
                 model = kerasdl.build(name, **get_spec(name).test_kwargs)
                 with tempfile.TemporaryDirectory() as tmp:

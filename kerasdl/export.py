@@ -88,13 +88,15 @@ def _inputs(network, x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
-def sample_inputs(network, batch, rng, length=8):
-    """Random inputs for `network`: `batch` examples, free axes of size `length`, token
-    ids in {1, 2, 3, 4}, floats in [0, 1)."""
+def sample_inputs(network, batch, rng):
+    """Random inputs for `network`: `batch` examples, free axes as long as the first fixed
+    one (a decoder's target as its source) or 8, token ids and labels in {1, 2} (valid for
+    any vocabulary or class count above 2), floats in [0, 1)."""
+    length = next((d for i in network.inputs for d in i.shape[1:] if d is not None), 8)
     x = []
     for spec in network.inputs:
         shape = (batch, *(length if d is None else d for d in spec.shape[1:]))
-        x.append(rng.integers(1, 5, shape).astype(spec.dtype) if "int" in spec.dtype
+        x.append(rng.integers(1, 3, shape).astype(spec.dtype) if "int" in spec.dtype
                  else rng.random(shape).astype(spec.dtype))
     return x if len(x) > 1 else x[0]
 
