@@ -3,11 +3,11 @@ on 20 labelled images per class of digits 5-9, compare with training on those 20
 from scratch.
 
     python benchmarks/transfer_digits.py [--backends tensorflow jax torch] [--seeds 0 1 2]
-                                         [--model lenet5] [--per-class 20]
+                                         [--model lenet5] [--per-class 20] [--lr-ratio 0.1]
 
 Both sides get the same 200 images, the same augmentation and the same number of epochs
 (fine-tuning: half with the new head alone on the frozen base, half with every block
-unfrozen at a tenth of the learning rate); the test set is every test digit 5-9. The base
+unfrozen at `--lr-ratio` times the learning rate); the test set is every test digit 5-9. The base
 is trained with the model's `kerasdl train` recipe. Each backend runs in its own process.
 """
 
@@ -16,7 +16,7 @@ import json
 import sys
 
 
-def worker(model_name, per_class, *seeds):
+def worker(model_name, per_class, lr_ratio, *seeds):
     import keras
     import numpy as np
 
@@ -49,7 +49,7 @@ def worker(model_name, per_class, *seeds):
         half = recipe.epochs // 2
         _, fine = finetune(tuned, train, test, recipe=recipe.replace(batch_size=32),
                            head_epochs=half, finetune_epochs=half, lr=recipe.lr,
-                           finetune_lr=recipe.lr / 10, seed=seed)
+                           finetune_lr=recipe.lr * float(lr_ratio), seed=seed)
         keras.utils.set_random_seed(seed)
         scratch = kerasdl.build(model_name, num_classes=5, **shape)
         _, alone = train_model(scratch, train, test, recipe=recipe.replace(batch_size=32),
@@ -67,13 +67,17 @@ def main():
     parser.add_argument("--seeds", nargs="+", default=["0", "1", "2"])
     parser.add_argument("--model", default="lenet5")
     parser.add_argument("--per-class", default="20")
+    parser.add_argument("--lr-ratio", default="0.1",
+                        help="phase 2's learning rate over phase 1's (the guide: 0.1)")
     args = parser.parse_args()
     if args.worker:
         return worker(*args.worker)
     from common import run_per_backend
 
-    rows = run_per_backend(__file__, args.model, args.backends, args.per_class, *args.seeds)
-    print(f"{args.model}: digits 0-4 -> 5-9, {args.per_class} labelled images per class")
+    rows = run_per_backend(__file__, args.model, args.backends, args.per_class, args.lr_ratio,
+                           *args.seeds)
+    print(f"{args.model}: digits 0-4 -> 5-9, {args.per_class} labelled images per class, "
+          f"phase 2 at {args.lr_ratio} x the learning rate")
     print("| backend | fine-tuned (per seed) | from scratch (per seed) |")
     print("|---|---|---|")
     for backend, runs in rows.items():
