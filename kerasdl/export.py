@@ -12,9 +12,12 @@ lays an ONNX file out as a Triton model repository.
 """
 
 import os
+import shutil
 
 import keras
 import numpy as np
+
+from kerasdl._checks import closest
 
 FORMATS = ("keras", "savedmodel", "onnx")
 PRODUCERS = {"keras": ("tensorflow", "jax", "torch"), "savedmodel": ("tensorflow", "jax"),
@@ -40,8 +43,6 @@ def export(model, path, format="onnx"):
             that can are named), or an unbuilt model.
     """
     if format not in FORMATS:
-        from kerasdl._checks import closest
-
         raise ValueError(f"Unknown export format {format!r}; choose one of {list(FORMATS)}."
                          + closest(format, FORMATS))
     backend = keras.backend.backend()
@@ -53,7 +54,7 @@ def export(model, path, format="onnx"):
                          f"exporting it.")
     written = {}
     stem = os.fspath(path)
-    for suffix in (SUFFIX.values()):
+    for suffix in SUFFIX.values():
         if suffix and stem.endswith(suffix):
             stem = stem[: -len(suffix)]
     for name, network in parts(model).items():
@@ -84,10 +85,6 @@ def _export_inference_graph(network, target, format):
             layer.activity_regularizer = regularizer
 
 
-def _inputs(network, x):
-    return list(x) if isinstance(x, (list, tuple)) else [x]
-
-
 def sample_inputs(network, batch, rng):
     """Random inputs for `network`: `batch` examples, free axes as long as the first fixed
     one (a decoder's target as its source) or 8, token ids and labels in {1, 2} (valid for
@@ -105,7 +102,7 @@ def run_exported(path, x):
     """Predictions of an exported file on `x` (an array or a list for several inputs):
     onnxruntime for ``.onnx``, `tf.saved_model.load` for a SavedModel directory,
     `kerasdl.load_model` for ``.keras``."""
-    xs = _inputs(None, x)
+    xs = list(x) if isinstance(x, (list, tuple)) else [x]
     if os.fspath(path).endswith(".onnx"):
         import onnxruntime
 
@@ -149,8 +146,6 @@ def triton_repository(onnx_path, directory, name, max_batch_size=64):
     """Lay `onnx_path` out as a Triton model repository: ``directory/name/1/model.onnx``
     and ``directory/name/config.pbtxt`` (onnxruntime platform, tensor names, dtypes,
     dims without the batch axis, `max_batch_size`). Returns the config's path."""
-    import shutil
-
     import onnx
 
     version = os.path.join(directory, name, "1")
