@@ -150,14 +150,37 @@ def build(model, /, **kwargs):
     return built
 
 
-def load_model(path, **kwargs):
+def load_model(path, *, safe_mode=True, **kwargs):
     """`keras.saving.load_model` with every kerasdl layer, loss and model class (GAN,
-    VAE, ...) registered, so that any kerasdl `.keras` file loads, on any backend."""
+    VAE, ...) registered, so that any kerasdl `.keras` file loads, on any backend.
+
+    A file holding Python code (a `Lambda` layer) is refused unless `safe_mode=False`
+    (only for files you trust); a missing, truncated or corrupt file is an error naming it.
+    """
+    import os
+    import zipfile
+
     import keras
 
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No model file at {path}.")
+    if str(path).endswith(".keras") and not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a readable .keras file: it is truncated or corrupt "
+                         f"(a .keras file is a zip archive).")
     importlib.import_module("kerasdl.training")  # registers its label-smoothing loss
     _load_families()
-    return keras.saving.load_model(path, **kwargs)
+    try:
+        return keras.saving.load_model(path, safe_mode=safe_mode, **kwargs)
+    except ValueError as err:
+        if safe_mode and "safe_mode" in str(err):
+            raise ValueError(
+                f"{path} holds Python code (a Lambda layer), which loading would run; kerasdl "
+                f"refuses it by default. If you trust where the file comes from: "
+                f"kerasdl.load_model(path, safe_mode=False).") from None
+        raise
+    except (zipfile.BadZipFile, OSError, KeyError) as err:
+        raise ValueError(f"{path} is not a readable .keras file: it is truncated or corrupt "
+                         f"({type(err).__name__}: {err}).") from None
 
 
 def list_models(pattern=None, family=None):

@@ -72,3 +72,27 @@ def test_a_variants_presets_can_be_overridden():
     wgan = kerasdl.build("wgan_gp", input_shape=(8, 8, 1), filters=4, output_activation="sigmoid")
     assert wgan.generator.get_layer("samples").activation.__name__ == "sigmoid"
 
+
+
+def test_load_model_refuses_code_and_names_a_broken_file(tmp_path):
+    import keras
+    import numpy as np
+
+    x = keras.Input((2,))
+    risky = keras.Model(x, keras.layers.Lambda(lambda t: t * 2)(x))
+    risky.save(tmp_path / "lambda.keras")
+    with pytest.raises(ValueError, match=r"lambda.keras holds Python code \(a Lambda layer\).*"
+                                         r"safe_mode=False"):
+        kerasdl.load_model(tmp_path / "lambda.keras")
+    trusted = kerasdl.load_model(tmp_path / "lambda.keras", safe_mode=False)
+    np.testing.assert_allclose(trusted.predict(np.ones((1, 2)), verbose=0), [[2.0, 2.0]])
+
+    model = kerasdl.build("mlp")
+    model.save(tmp_path / "mlp.keras")
+    data = (tmp_path / "mlp.keras").read_bytes()
+    (tmp_path / "cut.keras").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=r"cut.keras is not a readable .keras file: it is "
+                                         r"truncated or corrupt"):
+        kerasdl.load_model(tmp_path / "cut.keras")
+    with pytest.raises(FileNotFoundError, match=r"No model file at .*missing.keras"):
+        kerasdl.load_model(tmp_path / "missing.keras")
