@@ -164,23 +164,20 @@ def load_model(path, *, safe_mode=True, **kwargs):
 
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No model file at {path}.")
-    if str(path).endswith(".keras") and not zipfile.is_zipfile(path):
+    if str(path).endswith(".keras") and not zipfile.is_zipfile(path):  # Keras: "not found"
         raise ValueError(f"{path} is not a readable .keras file: it is truncated or corrupt "
                          f"(a .keras file is a zip archive).")
     importlib.import_module("kerasdl.training")  # registers its label-smoothing loss
     _load_families()
     try:
         return keras.saving.load_model(path, safe_mode=safe_mode, **kwargs)
-    except ValueError as err:
+    except ValueError as err:  # Keras's own message names neither the file nor the way out
         if safe_mode and "safe_mode" in str(err):
             raise ValueError(
                 f"{path} holds Python code (a Lambda layer), which loading would run; kerasdl "
                 f"refuses it by default. If you trust where the file comes from: "
                 f"kerasdl.load_model(path, safe_mode=False).") from None
-        raise
-    except (zipfile.BadZipFile, OSError, KeyError) as err:
-        raise ValueError(f"{path} is not a readable .keras file: it is truncated or corrupt "
-                         f"({type(err).__name__}: {err}).") from None
+        raise ValueError(f"{path} could not be loaded: {err}") from err
 
 
 def list_models(pattern=None, family=None):

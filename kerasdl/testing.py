@@ -41,7 +41,7 @@ def _corpus(n):
 
 def _skipgram(spec, rng, n):
     x, y = sequences.skipgram_pairs(_corpus(n), vocab_size=9, window=1,
-                          num_negative=spec.test_kwargs["num_negative"])
+                                    num_negative=spec.test_kwargs["num_negative"])
     return [a[:n] for a in x], y[:n], "binary"
 
 

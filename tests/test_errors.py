@@ -75,6 +75,8 @@ def test_a_variants_presets_can_be_overridden():
 
 
 def test_load_model_refuses_code_and_names_a_broken_file(tmp_path):
+    import zipfile
+
     import keras
     import numpy as np
 
@@ -94,5 +96,9 @@ def test_load_model_refuses_code_and_names_a_broken_file(tmp_path):
     with pytest.raises(ValueError, match=r"cut.keras is not a readable .keras file: it is "
                                          r"truncated or corrupt"):
         kerasdl.load_model(tmp_path / "cut.keras")
+    with zipfile.ZipFile(tmp_path / "garbled.keras", "w") as archive:
+        archive.writestr("config.json", "{not json")
+    with pytest.raises(ValueError, match=r"garbled.keras could not be loaded: Expecting"):
+        kerasdl.load_model(tmp_path / "garbled.keras")
     with pytest.raises(FileNotFoundError, match=r"No model file at .*missing.keras"):
         kerasdl.load_model(tmp_path / "missing.keras")

@@ -6,6 +6,7 @@ import pytest
 from keras import layers
 
 import kerasdl
+from kerasdl import testing
 from kerasdl.models.autoencoder import kl_divergence
 from kerasdl.models.gan import GAN
 from kerasdl.registry import get_spec
@@ -31,12 +32,6 @@ def _compiled(name):
     return model
 
 
-def _noise(model, rng, n=4):
-    """Generator inputs: noise (and labels, if conditional)."""
-    z = rng.standard_normal((n, model.latent_dim)).astype("float32")
-    return [z, np.arange(n, dtype="int32") % model.num_classes] if model.num_classes else z
-
-
 def _data(model, rng, n=32):
     x = rng.random((n, *model.discriminator.inputs[0].shape[1:])).astype("float32")
     return (x, np.arange(n, dtype="int32") % model.num_classes) if model.num_classes else (x,)
@@ -57,7 +52,7 @@ def test_gan_steps_train_both_networks_and_survive_save_and_reload(name, rng, tm
     assert np.isfinite(history["d_loss"]).all() and np.isfinite(history["g_loss"]).all()
 
     assert_config_round_trip(model)
-    noise = _noise(model, rng)
+    noise = testing.example(get_spec(name), rng, 4)[0]  # generator inputs
     loaded = assert_file_round_trip(model, tmp_path / "gan.keras", noise)
     assert isinstance(loaded, GAN) and loaded.n_critic == model.n_critic
     for a, b in zip(_numpy(loaded.weights), _numpy(model.weights)):

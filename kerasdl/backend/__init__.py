@@ -7,7 +7,3 @@ else:
 - `gradients`: the gradient step inside a custom `train_step` (GANs).
 - `compat`: the private Keras/KerasTuner modules kerasdl relies on.
 """
-
-from kerasdl.backend.gradients import BACKEND, input_gradients, minimize, stateless_train_step
-
-__all__ = ["BACKEND", "input_gradients", "minimize", "stateless_train_step"]
