@@ -95,7 +95,10 @@ def register(name, builder, *, family, paper, default_input, min_input, num_clas
 
 
 def _load_families():
+    import kerasdl.backend
     import kerasdl.models
+
+    kerasdl.backend.use_fast_kernels()
 
     for module in pkgutil.iter_modules(kerasdl.models.__path__):
         if not module.name.startswith("_"):

@@ -2,7 +2,9 @@
 
 kerasdl needs four things that the public APIs do not offer (the last one public, but
 reporting what it skipped only in a warning's text). Each is wrapped here so
-that a Keras release that moves one breaks one function, named in the traceback.
+that a Keras release that moves one breaks one function, named in the traceback. (The
+other private use is `torch_rnn`, which replaces two functions of Keras's PyTorch
+backend and reuses its weight converters.)
 The versions these were checked against are bounded in `pyproject.toml`
 (keras < 3.16, keras-tuner < 1.5).
 """
