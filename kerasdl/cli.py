@@ -1,4 +1,5 @@
-"""The `kerasdl` command line: list, info, train, evaluate, finetune, export, predict, tune.
+"""The `kerasdl` command line: list, info, train, evaluate, finetune, export, predict, tune,
+bench.
 
 `--backend` works because this module sets KERAS_BACKEND before anything imports Keras
 (importing `kerasdl` itself does not). Bad input (an error kerasdl raises on purpose)
@@ -127,6 +128,17 @@ def _parser():
                    metavar="NAME=LOW,HIGH", help="search range, e.g. --range lr=1e-4,1e-2")
     p.add_argument("--limit", type=int, help="use only the first N training examples")
     p.add_argument("--seed", type=int, default=0)
+
+    p = command("bench", help="time training steps of a model on each backend, each in its "
+                "own process, and say which is fastest")
+    p.add_argument("name")
+    p.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
+    p.add_argument("--batch-size", type=int, help="default: the model's recipe")
+    p.add_argument("--steps", type=int, default=20, help="steps per timed epoch")
+    p.add_argument("--epochs", type=int, default=3, help="timed epochs after one warm-up")
+    p.add_argument("--rounds", type=int, default=1, help="runs of every backend, interleaved")
+    p.add_argument("--arg", type=_model_arg, action="append", default=[], metavar="KEY=VALUE",
+                   help="extra builder argument, repeatable")
     return parser
 
 
@@ -164,7 +176,7 @@ def main(argv=None):
     try:
         return {"list": _list, "info": _info, "train": _train, "evaluate": _evaluate,
                 "finetune": _finetune, "export": _export, "predict": _predict,
-                "tune": _tune}[args.command](args)
+                "tune": _tune, "bench": _bench}[args.command](args)
     except (ValueError, TypeError, FileNotFoundError) as err:
         if args.traceback or not _is_bad_input(err):
             raise
@@ -441,6 +453,29 @@ def _tune(args):
     tuner.results_summary(num_trials=3)
     if os.path.exists(os.path.join(directory, "best.json")):
         print(f"wrote best.json and best_model.keras to {directory}")
+    return 0
+
+
+def _bench(args):
+    from kerasdl import benchmark
+
+    rows = benchmark.compare(
+        args.name, args.backends, rounds=_positive(args.rounds, "--rounds"),
+        batch_size=_positive(args.batch_size, "--batch-size"),
+        steps=_positive(args.steps, "--steps"), epochs=_positive(args.epochs, "--epochs"),
+        **dict(args.arg))
+    medians, verdict = benchmark.summary(rows)
+    first = next(iter(rows.values()))[0]
+    print(f"{args.name}: {first['params']:,} parameters, batch {first['batch_size']}, "
+          f"{args.epochs} x {args.steps} timed steps after a warm-up epoch, "
+          f"{args.rounds} round(s)")
+    print(f"{'backend':<11} {'ms/step':>9} {'fastest':>9} {'warm-up s':>10} {'peak MB':>8}")
+    for backend, runs in rows.items():
+        print(f"{backend:<11} {medians[backend]:>9.1f} "
+              f"{min(r['ms_per_step_min'] for r in runs):>9.1f} "
+              f"{max(r['warmup_s'] for r in runs):>10.1f} "
+              f"{max(r['peak_rss_mb'] for r in runs):>8.0f}")
+    print(f"{args.name} trains {verdict}.")
     return 0
 
 

@@ -114,3 +114,19 @@ def test_internal_errors_keep_their_traceback(monkeypatch, capsys):
     with pytest.raises(ValueError, match="invalid literal for int"):
         cli.main(["info", "resnet18"])
 
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="spans the backends: runs once, in the PyTorch suite")
+def test_bench_times_each_backend_in_its_own_process():
+    result = run("bench", "mlp", "--backends", "jax", "torch", "--steps", "2", "--epochs", "1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[2:4]}
+    assert sorted(rows) == ["jax", "torch"]
+    assert all(float(ms) > 0 for ms, *_ in rows.values())
+    fastest = min(rows, key=lambda b: float(rows[b][0]))
+    assert f"mlp trains fastest on {fastest} (" in result.stdout
+
+    result = run("bench", "mlp", "--backends", "jax", "--arg", "unitz=3")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "build('mlp') got unexpected keyword argument(s) ['unitz']" in result.stderr

@@ -1,0 +1,404 @@
+"""kerasdl on TensorFlow, JAX and PyTorch against the same networks in plain PyTorch
+(and, for LeNet-5 and the LSTM, in plain JAX: Flax + Optax, jit).
+
+    python benchmarks/backends.py [--workloads lenet5 lstm ...] [--rounds 3] [--compile]
+
+Every (implementation, backend) runs in a fresh process, the implementations interleaved
+round after round; each run trains one warm-up epoch (reported as compile time) and
+`--epochs` timed epochs of `--steps` steps on data in memory, with Adam and float32. A
+ratio is taken within its round, to plain PyTorch's time in that round; the table gives
+medians over rounds. Parameter counts are checked equal across implementations (where a
+layer is defined differently, the expected difference is stated). The table goes to
+stdout and to ``benchmarks/results/backends.md``.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from kerasdl.benchmark import BACKENDS, run_worker, time_fit, worker  # noqa: E402
+
+# name: (kerasdl model, builder arguments, data, task, batch size, what the peers
+# count differently); data is (kind, shape) made by `_data`.
+WORKLOADS = {
+    "lenet5": ("lenet5", dict(input_shape=(28, 28, 1), num_classes=10),
+               ("images", (28, 28, 1), 10), "classification", 128, {}),
+    "lstm": ("lstm", dict(input_shape=(200, 8), units=(128,), num_classes=1),
+             ("series", (200, 8)), "regression", 64,
+             {"pytorch": (512, "PyTorch's LSTM has two bias vectors (4 x 128 more)")}),
+    "gru": ("gru", dict(input_shape=(200, 8), units=(128,), num_classes=1),
+            ("series", (200, 8)), "regression", 64, {}),
+    "bilstm": ("bilstm", dict(input_shape=(200, 8), units=(128,), num_classes=1),
+               ("series", (200, 8)), "regression", 64,
+               {"pytorch": (1024, "PyTorch's LSTM has two bias vectors (2 x 4 x 128 more)")}),
+    "transformer": ("transformer_classifier",
+                    dict(input_shape=(200,), vocab_size=20_000, d_model=32, num_heads=2,
+                         ff_dim=32, num_layers=1, num_classes=2),
+                    ("tokens", (200,), 20_000), "classification", 32, {}),
+    "resnet18": ("resnet18", dict(input_shape=(32, 32, 3), num_classes=10, stem="small"),
+                 ("images", (32, 32, 3), 10), "classification", 64, {}),
+    "dcgan": ("dcgan", dict(input_shape=(28, 28, 1)), ("images", (28, 28, 1), 10),
+              "adversarial", 64, {}),
+}
+FLAX = ("lenet5", "lstm")
+
+
+def _data(kind, shape, classes=None, *, n, seed=0):
+    rng = np.random.default_rng(seed)
+    if kind == "images":
+        return rng.random((n, *shape), dtype="float32"), rng.integers(0, classes, n)
+    if kind == "series":
+        x = rng.standard_normal((n, *shape)).astype("float32")
+        return x, x[:, :, 0].mean(axis=1, keepdims=True)
+    tokens = rng.integers(1, classes, (n, *shape)).astype("int32")
+    tokens[::2, shape[0] // 2:] = 0  # half the sequences padded to half length
+    return tokens, rng.integers(0, 2, n)
+
+
+def run_kerasdl(workload, steps, epochs):
+    import keras
+
+    import kerasdl
+
+    model_name, kwargs, data, task, batch, _ = WORKLOADS[workload]
+    x, y = _data(*data, n=batch * steps)
+    if task == "adversarial":
+        x, y = 2 * x - 1, None
+    keras.utils.set_random_seed(0)
+    model = kerasdl.build(model_name, **kwargs)
+    return time_fit(model, x, y, task=task, batch_size=batch, steps=steps, epochs=epochs)
+
+
+# ---- the same networks in plain PyTorch ---------------------------------------------
+
+
+def _torch_network(workload):
+    import torch
+    from torch import nn
+
+    if workload == "lenet5":
+        return nn.Sequential(
+            nn.ZeroPad2d(2), nn.Conv2d(1, 6, 5), nn.Tanh(), nn.AvgPool2d(2),
+            nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2), nn.Flatten(),
+            nn.Linear(400, 120), nn.Tanh(), nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10))
+    if workload in ("lstm", "gru", "bilstm"):
+        cell = nn.GRU if workload == "gru" else nn.LSTM
+        bidirectional = workload == "bilstm"
+
+        class Recurrent(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.rnn = cell(8, 128, batch_first=True, bidirectional=bidirectional)
+                self.out = nn.Linear(256 if bidirectional else 128, 1)
+
+            def forward(self, x):
+                _, state = self.rnn(x)
+                h = state[0] if isinstance(state, tuple) else state
+                return self.out(torch.cat(list(h), dim=-1))
+        return Recurrent()
+    if workload == "transformer":
+        class Transformer(nn.Module):
+            def __init__(self, vocab=20_000, d=32, length=200):
+                super().__init__()
+                self.embed = nn.Embedding(vocab, d)
+                position = torch.arange(length)[:, None]
+                rates = 10_000 ** (-torch.arange(0, d, 2) / d)
+                table = torch.stack([torch.sin(position * rates), torch.cos(position * rates)],
+                                    dim=-1).reshape(length, d)
+                self.register_buffer("table", table)
+                self.drop = nn.Dropout(0.1)
+                self.block = nn.TransformerEncoderLayer(d, 2, 32, 0.1, batch_first=True)
+                self.out = nn.Linear(d, 2)
+                self.scale = d ** 0.5
+
+            def forward(self, tokens):
+                keep = tokens != 0
+                x = self.drop(self.embed(tokens) * self.scale + self.table[: tokens.shape[1]])
+                x = self.block(x, src_key_padding_mask=~keep)
+                x = (x * keep[..., None]).sum(1) / keep.sum(1, keepdim=True)
+                return self.out(self.drop(x))
+        return Transformer()
+    if workload == "resnet18":
+        def conv_bn(cin, cout, k, stride=1):
+            return [nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout)]
+
+        class Block(nn.Module):
+            def __init__(self, cin, cout, stride):
+                super().__init__()
+                self.body = nn.Sequential(*conv_bn(cin, cout, 3, stride), nn.ReLU(),
+                                          *conv_bn(cout, cout, 3))
+                self.shortcut = (nn.Sequential(*conv_bn(cin, cout, 1, stride))
+                                 if stride != 1 or cin != cout else nn.Identity())
+
+            def forward(self, x):
+                return torch.relu(self.body(x) + self.shortcut(x))
+        stages, cin = [], 64
+        for i, cout in enumerate((64, 128, 256, 512)):
+            stages += [Block(cin, cout, 1 if i == 0 else 2), Block(cout, cout, 1)]
+            cin = cout
+        return nn.Sequential(*conv_bn(3, 64, 3), nn.ReLU(), *stages,
+                             nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 10))
+    if workload == "dcgan":
+        generator = nn.Sequential(
+            nn.Linear(100, 7 * 7 * 128, bias=False), nn.BatchNorm1d(7 * 7 * 128), nn.ReLU(),
+            nn.Unflatten(1, (128, 7, 7)),
+            nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+            nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
+        discriminator = nn.Sequential(
+            nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
+            nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+            nn.Flatten(), nn.Linear(7 * 7 * 128, 1))
+        return nn.ModuleDict({"generator": generator, "discriminator": discriminator})
+    raise ValueError(f"no PyTorch network for {workload!r}")
+
+
+def run_pytorch(workload, steps, epochs, compile=False):
+    import torch
+    from torch import nn
+
+    _, _, data, task, batch, _ = WORKLOADS[workload]
+    torch.manual_seed(0)
+    network = _torch_network(workload)
+    params = sum(p.numel() for p in network.parameters())
+    x, y = _data(*data, n=batch * steps)
+    if x.ndim == 4:
+        x = x.transpose(0, 3, 1, 2).copy()  # PyTorch's channels-first layout
+    x = torch.from_numpy(x).long() if x.dtype == np.int32 else torch.from_numpy(x)
+    y = None if y is None else torch.from_numpy(np.asarray(y))
+    if task == "adversarial":
+        step = _gan_step(network, batch, compile)
+    else:
+        loss_fn = nn.MSELoss() if task == "regression" else nn.CrossEntropyLoss()
+        optimizer = torch.optim.Adam(network.parameters(), lr=1e-3)
+        forward = torch.compile(network) if compile else network
+
+        def step(xb, yb):
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(forward(xb), yb)
+            loss.backward()
+            optimizer.step()
+            return loss
+    network.train()
+    seconds = []
+    for _ in range(epochs + 1):
+        start = time.perf_counter()
+        for i in range(steps):
+            batch_slice = slice(i * batch, (i + 1) * batch)
+            loss = step(x[batch_slice], None if y is None else y[batch_slice])
+        loss.item()
+        seconds.append(time.perf_counter() - start)
+    per_step = [1000 * s / steps for s in seconds[1:]]
+    return {"backend": "pytorch" + ("-compile" if compile else ""), "params": params,
+            "batch_size": batch, "steps": steps, "epochs": epochs,
+            "ms_per_step": statistics.median(per_step), "ms_per_step_min": min(per_step),
+            "warmup_s": seconds[0], "threads": torch.get_num_threads(),
+            "peak_rss_mb": _peak_rss_mb()}
+
+
+def _gan_step(networks, batch, compile):
+    """kerasdl's GAN step: the discriminator on real and fresh fake samples, then the
+    generator through the discriminator on another fresh batch (non-saturating loss)."""
+    import torch
+    from torch import nn
+
+    g, d = networks["generator"], networks["discriminator"]
+    if compile:
+        g, d = torch.compile(g), torch.compile(d)
+    bce = nn.BCEWithLogitsLoss()
+    g_opt = torch.optim.Adam(networks["generator"].parameters(), 1e-3, betas=(0.5, 0.999))
+    d_opt = torch.optim.Adam(networks["discriminator"].parameters(), 1e-3, betas=(0.5, 0.999))
+    ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
+
+    def step(real, _):
+        with torch.no_grad():
+            fake = g(torch.randn(batch, 100))
+        d_opt.zero_grad(set_to_none=True)
+        d_loss = bce(d(real), ones) + bce(d(fake), zeros)
+        d_loss.backward()
+        d_opt.step()
+        g_opt.zero_grad(set_to_none=True)
+        g_loss = bce(d(g(torch.randn(batch, 100))), ones)
+        g_loss.backward()
+        g_opt.step()
+        return g_loss
+    return step
+
+
+# ---- LeNet-5 and the LSTM in plain JAX (Flax + Optax) --------------------------------
+
+
+def run_flax(workload, steps, epochs):
+    import jax
+    import jax.numpy as jnp
+    import optax
+    from flax import linen as nn
+
+    _, _, data, task, batch, _ = WORKLOADS[workload]
+    if workload == "lenet5":
+        class Network(nn.Module):
+            @nn.compact
+            def __call__(self, x):
+                x = jnp.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0)))
+                for filters in (6, 16):
+                    x = jnp.tanh(nn.Conv(filters, (5, 5), padding="VALID")(x))
+                    x = nn.avg_pool(x, (2, 2), (2, 2))
+                x = x.reshape((x.shape[0], -1))
+                for units in (120, 84):
+                    x = jnp.tanh(nn.Dense(units)(x))
+                return nn.Dense(10)(x)
+    elif workload == "lstm":
+        class Network(nn.Module):
+            @nn.compact
+            def __call__(self, x):
+                return nn.Dense(1)(nn.RNN(nn.OptimizedLSTMCell(128))(x)[:, -1])
+    else:
+        raise ValueError(f"no Flax network for {workload!r}")
+    network = Network()
+    x, y = _data(*data, n=batch * steps)
+    params = network.init(jax.random.PRNGKey(0), x[:1])
+    optimizer = optax.adam(1e-3)
+    state = optimizer.init(params)
+
+    def loss_fn(params, xb, yb):
+        out = network.apply(params, xb)
+        if task == "regression":
+            return jnp.mean((out - yb) ** 2)
+        return optax.softmax_cross_entropy_with_integer_labels(out, yb).mean()
+
+    @jax.jit
+    def step(params, state, xb, yb):
+        loss, grads = jax.value_and_grad(loss_fn)(params, xb, yb)
+        updates, state = optimizer.update(grads, state, params)
+        return optax.apply_updates(params, updates), state, loss
+
+    seconds = []
+    for _ in range(epochs + 1):
+        start = time.perf_counter()
+        for i in range(steps):
+            params, state, loss = step(params, state, x[i * batch:(i + 1) * batch],
+                                       y[i * batch:(i + 1) * batch])
+        loss.block_until_ready()
+        seconds.append(time.perf_counter() - start)
+    per_step = [1000 * s / steps for s in seconds[1:]]
+    count = sum(p.size for p in jax.tree_util.tree_leaves(params))
+    return {"backend": "flax", "params": int(count), "batch_size": batch, "steps": steps,
+            "epochs": epochs, "ms_per_step": statistics.median(per_step),
+            "ms_per_step_min": min(per_step), "warmup_s": seconds[0],
+            "threads": os.cpu_count(), "peak_rss_mb": _peak_rss_mb()}
+
+
+def _peak_rss_mb():
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+# ---- the harness ----------------------------------------------------------------------
+
+
+def _work(impl, workload, steps, epochs):
+    if impl.startswith("kerasdl"):
+        return run_kerasdl(workload, steps, epochs)
+    if impl == "flax":
+        return run_flax(workload, steps, epochs)
+    return run_pytorch(workload, steps, epochs, compile=impl == "pytorch-compile")
+
+
+def implementations(workload, compile):
+    impls = [("pytorch", "torch")] + [(f"kerasdl[{b}]", b) for b in BACKENDS]
+    if compile:
+        impls.append(("pytorch-compile", "torch"))
+    if workload in FLAX:
+        impls.append(("flax", "jax"))
+    return impls
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workloads", nargs="+", choices=list(WORKLOADS),
+                        default=list(WORKLOADS))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=20, help="steps per timed epoch")
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs after a warm-up")
+    parser.add_argument("--compile", action="store_true", help="also plain PyTorch with "
+                        "torch.compile (minutes of compilation per workload on a CPU)")
+    parser.add_argument("--output", default=os.path.join(os.path.dirname(__file__), "results",
+                                                         "backends.md"))
+    args = parser.parse_args()
+    args.load = os.getloadavg()[0]  # before anything of ours runs: the machine's own load
+
+    results = {}
+    for workload in args.workloads:
+        impls = implementations(workload, args.compile)
+        runs = {impl: [] for impl, _ in impls}
+        for _ in range(args.rounds):
+            for impl, backend in impls:
+                row = run_worker([sys.executable, __file__], backend,
+                                 dict(impl=impl, workload=workload, steps=args.steps,
+                                      epochs=args.epochs))
+                runs[impl].append(row)
+                print(f"{workload:<12} {impl:<20} {row['ms_per_step']:8.1f} ms/step "
+                      f"(load {row['load']})", file=sys.stderr, flush=True)
+        _check_params(workload, runs)
+        results[workload] = runs
+    table = _table(results, args)
+    print(table)
+    os.makedirs(os.path.dirname(args.output), exist_ok=True)
+    with open(args.output, "w") as f:
+        f.write(table + "\n")
+    with open(args.output.replace(".md", ".json"), "w") as f:
+        json.dump(results, f, indent=1)
+
+
+def _check_params(workload, runs):
+    reference = runs["kerasdl[tensorflow]"][0]["params"] if "kerasdl[tensorflow]" in runs \
+        else None
+    expected = WORKLOADS[workload][5]
+    for impl, rows in runs.items():
+        extra = expected.get(impl.split("-")[0], (0, ""))[0]
+        if reference is not None and rows[0]["params"] != reference + extra:
+            raise AssertionError(f"{workload}: {impl} has {rows[0]['params']:,} parameters, "
+                                 f"kerasdl {reference:,} (+{extra} expected)")
+
+
+def _table(results, args):
+    impls = ["pytorch", "kerasdl[torch]", "kerasdl[jax]", "kerasdl[tensorflow]", "flax",
+             "pytorch-compile"]
+    used = [i for i in impls if any(i in runs for runs in results.values())]
+    lines = [f"ms per training step (median over {args.rounds} interleaved rounds of "
+             f"{args.epochs} x {args.steps} steps after a warm-up epoch), and in brackets the "
+             f"ratio to plain PyTorch in the same round; {platform.processor() or 'CPU'}, "
+             f"{os.cpu_count()} cores, load average {args.load:.2f} before the run, "
+             f"{datetime.date.today()}, `python benchmarks/backends.py --rounds {args.rounds} "
+             f"--steps {args.steps} --epochs {args.epochs}`.", "",
+             "| workload | " + " | ".join(used) + " | warm-up s (kerasdl tf/jax/torch) |",
+             "|---|" + "---:|" * len(used) + "---|"]
+    for workload, runs in results.items():
+        base = [r["ms_per_step"] for r in runs["pytorch"]]
+        cells = []
+        for impl in used:
+            if impl not in runs:
+                cells.append("")
+                continue
+            ms = statistics.median(r["ms_per_step"] for r in runs[impl])
+            ratio = statistics.median(r["ms_per_step"] / b for r, b in zip(runs[impl], base))
+            cells.append(f"{ms:.1f}" + ("" if impl == "pytorch" else f" ({ratio:.2f}x)"))
+        warmup = "/".join(f"{max(r['warmup_s'] for r in runs[f'kerasdl[{b}]']):.1f}"
+                          for b in BACKENDS)
+        lines.append(f"| {workload} | " + " | ".join(cells) + f" | {warmup} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--worker"]:
+        worker(_work)
+    else:
+        main()
