@@ -256,6 +256,9 @@ def _train(args):
           f"{recipe.epochs}, batch {recipe.batch_size}, {recipe.optimizer} lr {recipe.lr} "
           f"({recipe.schedule}), validation split {recipe.validation_split}, augmentation "
           f"{'on' if recipe.augment else 'off'}")
+    if os.path.isdir(os.path.join(output, "backup")):
+        print(f"kerasdl: resuming the interrupted run in {output} from its last completed "
+              f"epoch ({os.path.join(output, 'backup')})")
     start = time.perf_counter()
     history, metrics = train_model(model, train, test, recipe=recipe, seed=args.seed,
                                    output_dir=output, tensorboard=args.tensorboard, verbose=2)

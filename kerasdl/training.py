@@ -16,6 +16,7 @@ import numpy as np
 from keras import ops
 
 from kerasdl._checks import closest
+from kerasdl.backend import compat
 from kerasdl.recipe import Recipe
 
 
@@ -248,11 +249,60 @@ def _class_labels(y, fraction):
     return y if counts.min() >= 2 and smaller >= len(counts) else None
 
 
+class StopOnDivergence(keras.callbacks.Callback):
+    """Stop at the first batch whose loss (any ``*loss`` log: a GAN's ``d_loss`` and
+    ``g_loss`` too) is NaN or infinite; `where` then says (epoch, batch, losses), 1-based.
+    `train_model` turns it into a `TrainingDiverged` error."""
+
+    def __init__(self):
+        super().__init__()
+        self.where = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        bad = {k: float(v) for k, v in (logs or {}).items()
+               if k.endswith("loss") and not math.isfinite(float(v))}
+        if bad and self.where is None:
+            self.where = (self._epoch + 1, batch + 1, bad)
+            self.model.stop_training = True
+
+
+class Backup(keras.callbacks.BackupAndRestore):
+    """Keras's `BackupAndRestore` (weights, every optimizer's state and the epoch, saved
+    after each epoch, the previous save kept until the new one is complete; a run started
+    again resumes from the last completed epoch), which also keeps the last good state of
+    a run that diverged: it does not save the epoch in which `divergence` stopped
+    training, and it restores and keeps the backup instead of deleting it."""
+
+    def __init__(self, backup_dir, divergence):
+        super().__init__(backup_dir, double_checkpoint=True)
+        self.divergence = divergence
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.divergence.where is None:
+            super().on_epoch_end(epoch, logs)
+
+    def on_train_end(self, logs=None):
+        if self.divergence.where is None:
+            super().on_train_end(logs)
+        elif os.path.exists(compat.backup_weights_path(self)):
+            self.model.load_weights(compat.backup_weights_path(self))
+
+
+class TrainingDiverged(ValueError):
+    """The loss became NaN or infinite: the learning rate is too high for the model."""
+
+
 def training_callbacks(recipe, output_dir=None, *, validate=True, tensorboard=False):
-    """The callbacks a recipe asks for: early stopping on `recipe.monitor` (restoring the
-    best weights), and with an `output_dir` the best model (``best.keras``,
-    ModelCheckpoint), a CSV log (``log.csv``) and, on request, TensorBoard logs (``logs/``)."""
-    callbacks = []
+    """The callbacks a recipe asks for: a stop at the first non-finite loss
+    (`StopOnDivergence`, first), early stopping on `recipe.monitor` (restoring the best
+    weights), and with an `output_dir`: a backup to resume from (``backup/``, `Backup`),
+    the best model (``best.keras``, ModelCheckpoint), a CSV log (``log.csv``) and, on
+    request, TensorBoard logs (``logs/``). A run resumed from a backup appends to the log
+    and keeps the best model unless it beats the one already saved."""
+    callbacks = [StopOnDivergence()]
     task = recipe.task or "classification"
     if validate:
         reported = tuple(f"val_{m}" for m in ("loss",) + TASKS[task][1])
@@ -266,14 +316,31 @@ def training_callbacks(recipe, output_dir=None, *, validate=True, tensorboard=Fa
             recipe.monitor, mode=mode, patience=recipe.patience, restore_best_weights=True))
     if output_dir is not None:
         os.makedirs(output_dir, exist_ok=True)
-        callbacks.append(keras.callbacks.CSVLogger(os.path.join(output_dir, "log.csv")))
+        backup_dir = os.path.join(output_dir, "backup")
+        log = os.path.join(output_dir, "log.csv")
+        resuming = os.path.isdir(backup_dir) and os.listdir(backup_dir)
+        # the log first: an epoch is logged before the backup counts it as done
+        callbacks.append(keras.callbacks.CSVLogger(log, append=bool(resuming)))
+        callbacks.append(Backup(backup_dir, callbacks[0]))
         if validate:
+            best = _best_logged(log, recipe.monitor, mode) if resuming else None
             callbacks.append(keras.callbacks.ModelCheckpoint(
                 os.path.join(output_dir, "best.keras"), monitor=recipe.monitor, mode=mode,
-                save_best_only=True))
+                save_best_only=True, initial_value_threshold=best))
         if tensorboard:
             callbacks.append(keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")))
     return callbacks
+
+
+def _best_logged(log, monitor, mode):
+    """The best `monitor` value in a CSV log (None if there is none)."""
+    import csv
+
+    if not os.path.exists(log):
+        return None
+    with open(log) as f:
+        values = [float(row[monitor]) for row in csv.DictReader(f) if row.get(monitor)]
+    return (max if mode == "max" else min)(values) if values else None
 
 
 def train_model(model, train, test=None, *, recipe=None, seed=0, output_dir=None,
@@ -305,7 +372,7 @@ def train_model(model, train, test=None, *, recipe=None, seed=0, output_dir=None
     validate = bool(recipe.validation_split) and task != "adversarial"
     fit, val = split_validation(*train, recipe.validation_split, seed=seed) if validate \
         else (train, None)
-    steps_per_epoch = math.ceil(len(fit[1]) / recipe.batch_size)
+    steps_per_epoch = math.ceil(_length(fit[0]) / recipe.batch_size)
     compile_model(model, task=task, lr=recipe.lr, optimizer=recipe.optimizer,
                   schedule=recipe.schedule, steps=recipe.epochs * steps_per_epoch,
                   warmup_steps=recipe.warmup_epochs * steps_per_epoch,
@@ -321,7 +388,9 @@ def train_model(model, train, test=None, *, recipe=None, seed=0, output_dir=None
                                    tensorboard=tensorboard) + list(callbacks or [])
     history = model.fit(**data, epochs=recipe.epochs, verbose=verbose, callbacks=callbacks,
                         validation_data=val)
-    metrics = _history_metrics(history.history, recipe if validate else None)
+    if callbacks[0].where is not None:
+        raise _diverged(callbacks[0].where, recipe, output_dir)
+    metrics = _history_metrics(history, recipe if validate else None)
     metrics["split_sizes"] = {"train": _length(fit[0]), "validation": _length(val[0]) if val
                               else 0, "test": _length(test[0]) if test is not None else 0}
     if test is not None:
@@ -336,16 +405,36 @@ def _length(x):
     return len(x[0]) if isinstance(x, list) else len(x)
 
 
+def _diverged(where, recipe, output_dir):
+    epoch, batch, losses = where
+    losses = ", ".join(f"{k}={v}" for k, v in losses.items())
+    if output_dir is None:
+        kept = "the model holds the diverged weights"
+    elif epoch == 1:
+        kept = "no epoch completed, so there is nothing to keep"
+    else:
+        kept = (f"the model holds the weights of epoch {epoch - 1}, the last good one, "
+                f"also kept in {os.path.join(output_dir, 'backup')}")
+    return TrainingDiverged(
+        f"Training diverged in epoch {epoch}, batch {batch} ({losses}) and was stopped; "
+        f"{kept}. Lower the learning rate (lr={recipe.lr!r}), or clip gradients "
+        f"(clipnorm=1.0).")
+
+
 def _history_metrics(history, recipe):
     """``train_*`` of the last epoch and ``val_*`` of the epoch whose weights were kept
-    (the best `recipe.monitor` when early stopping restored it, else the last)."""
-    epochs = len(next(iter(history.values())))
-    kept = epochs - 1
+    (the best `recipe.monitor` when early stopping restored it, else the last). Epochs
+    count from the start of the run, a resumed one included."""
+    first = history.epoch[0]  # > 0 when resumed from a backup
+    history = history.history
+    kept = len(next(iter(history.values()))) - 1
     if recipe is not None and recipe.patience is not None:
         watched = np.asarray(history[recipe.monitor])
         kept = int(np.argmax(watched) if recipe.monitor.endswith("accuracy")
                    else np.argmin(watched))
-    metrics = {"epochs_run": epochs, "best_epoch": kept + 1}
+    metrics = {"epochs_run": first + len(history["loss" if "loss" in history else
+                                                  next(iter(history))]),
+               "best_epoch": first + kept + 1}
     for key, values in history.items():
         if key.startswith("val_"):
             metrics[key] = float(values[kept])

@@ -130,3 +130,42 @@ def test_bench_times_each_backend_in_its_own_process():
     result = run("bench", "mlp", "--backends", "jax", "--arg", "unitz=3")
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "build('mlp') got unexpected keyword argument(s) ['unitz']" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="the resume logic is backend-neutral (tests/test_resilience.py "
+                           "checks the restored state on every backend): run once")
+def test_train_killed_by_sigkill_resumes_with_the_same_command(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "kerasdl", "train", "mlp", "--epochs", "6",
+               "--output", str(out)]
+    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend()}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    metadata = out / "backup" / "training_metadata.json"
+    deadline = time.time() + 300
+    while _epochs_backed_up(metadata) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (out / "metrics.json").exists(), "the run finished before it was killed"
+
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "resuming the interrupted run" in result.stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs_run"] == 6
+    epochs = [int(line.split(",")[0]) for line in (out / "log.csv").read_text().splitlines()[1:]]
+    # an epoch killed after its log line but before its backup runs again: logged twice
+    assert sorted(set(epochs)) == list(range(6)) and epochs[-1] == 5, epochs
+
+
+def _epochs_backed_up(metadata):
+    try:
+        return json.loads(metadata.read_text())["epoch"]
+    except (OSError, ValueError, KeyError):  # not there yet, or being written
+        return 0

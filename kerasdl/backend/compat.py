@@ -1,12 +1,12 @@
 """Every use of a private Keras or KerasTuner module, in one place.
 
-kerasdl needs four things that the public APIs do not offer (the last one public, but
-reporting what it skipped only in a warning's text). Each is wrapped here so
-that a Keras release that moves one breaks one function, named in the traceback. (The
-other private use is `torch_rnn`, which replaces two functions of Keras's PyTorch
-backend and reuses its weight converters.)
-The versions these were checked against are bounded in `pyproject.toml`
-(keras < 3.16, keras-tuner < 1.5).
+kerasdl needs five things that the public APIs do not offer (one of them,
+`load_weights_reporting_mismatches`, is public but reports what it skipped only in a
+warning's text). Each is wrapped here so that a Keras release that moves one breaks one
+function, named in the traceback. (The other private use is `torch_rnn`, which replaces
+two functions of Keras's PyTorch backend and reuses its weight converters.) The versions
+these were checked against are bounded in `pyproject.toml` (keras < 3.16,
+keras-tuner < 1.5).
 """
 
 
@@ -53,3 +53,8 @@ def load_weights_reporting_mismatches(model, path):
         elif not text.startswith("Skipping nested container"):  # Keras's own bookkeeping
             warnings.warn(warning.message, warning.category)
     return names
+
+
+def backup_weights_path(callback):
+    """The weights file a `keras.callbacks.BackupAndRestore` saves to and restores from."""
+    return callback._weights_path
