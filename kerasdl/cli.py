@@ -76,6 +76,11 @@ def _parser():
     p.add_argument("--download", action="store_true", help="let tfds download the dataset")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", default=None, help="output directory (default runs/NAME)")
+    p.add_argument("--distribute", choices=("data", "model"),
+                   help="train on every device: data parallel (JAX, TensorFlow) or model "
+                   "parallel (JAX, Transformers)")
+    p.add_argument("--cpu-devices", type=int,
+                   help="split the CPU into N devices (to try --distribute on a CPU)")
 
     p = command("evaluate", help="evaluate a trained model on a test set")
     p.add_argument("path", help="a run directory (kerasdl train --output) or a .keras file")
@@ -223,7 +228,12 @@ def _positive(value, flag):
 
 
 def _train(args):
-    from kerasdl import datasets, registry
+    import contextlib
+
+    from kerasdl import datasets, distribution, registry
+
+    if args.cpu_devices is not None:  # before the backend starts
+        distribution.cpu_devices(_positive(args.cpu_devices, "--cpu-devices"))
 
     spec = registry.get_spec(args.name)
     model_args = dict(args.arg)
@@ -250,19 +260,25 @@ def _train(args):
 
     keras.utils.set_random_seed(args.seed)
     model_kwargs = {**data_kwargs, **recipe.model, **model_args}
-    model = registry.build(args.name, **model_kwargs)
-    print(f"kerasdl: training {args.name} ({model.count_params():,} parameters) on "
-          f"{recipe.dataset} with the {keras.backend.backend()} backend: epochs "
-          f"{recipe.epochs}, batch {recipe.batch_size}, {recipe.optimizer} lr {recipe.lr} "
-          f"({recipe.schedule}), validation split {recipe.validation_split}, augmentation "
-          f"{'on' if recipe.augment else 'off'}")
-    if os.path.isdir(os.path.join(output, "backup")):
-        print(f"kerasdl: resuming the interrupted run in {output} from its last completed "
-              f"epoch ({os.path.join(output, 'backup')})")
-    start = time.perf_counter()
-    history, metrics = train_model(model, train, test, recipe=recipe, seed=args.seed,
-                                   output_dir=output, tensorboard=args.tensorboard, verbose=2)
-    seconds = time.perf_counter() - start
+    devices = (distribution.scope(args.distribute, batch_size=recipe.batch_size)
+               if args.distribute else contextlib.nullcontext())
+    with devices:  # build, compile and fit on every device
+        model = registry.build(args.name, **model_kwargs)
+        print(f"kerasdl: training {args.name} ({model.count_params():,} parameters) on "
+              f"{recipe.dataset} with the {keras.backend.backend()} backend: epochs "
+              f"{recipe.epochs}, batch {recipe.batch_size}, {recipe.optimizer} lr {recipe.lr} "
+              f"({recipe.schedule}), validation split {recipe.validation_split}, augmentation "
+              f"{'on' if recipe.augment else 'off'}" + (
+                  f", {args.distribute} parallel over {len(distribution.devices())} devices"
+                  if args.distribute else ""))
+        if os.path.isdir(os.path.join(output, "backup")):
+            print(f"kerasdl: resuming the interrupted run in {output} from its last "
+                  f"completed epoch ({os.path.join(output, 'backup')})")
+        start = time.perf_counter()
+        history, metrics = train_model(model, train, test, recipe=recipe, seed=args.seed,
+                                       output_dir=output, tensorboard=args.tensorboard,
+                                       verbose=2)
+        seconds = time.perf_counter() - start
 
     model.save(os.path.join(output, "model.keras"))
     plot_history(history, os.path.join(output, "history.png"))

@@ -56,36 +56,43 @@ def _bilinear(images, y, x):
     return out.astype(images.dtype)
 
 
-class AugmentedImages(keras.utils.PyDataset):
-    """Shuffled batches of randomly shifted, rotated and zoomed images.
+class Batches(keras.utils.PyDataset):
+    """Batches in an order drawn from `seed` and redrawn every epoch, the same on every
+    backend (`fit`'s own shuffling draws from the backend's generator), and optionally
+    randomly shifted, rotated and zoomed images.
 
     Args:
-        x, y: images (N, H, W, C) and their targets (None: batches of images alone).
+        x: inputs: an array, or a list of arrays for a model of several inputs.
+        y: targets (None: batches of inputs alone, as a GAN or a VAE fits).
         batch_size: batch size.
-        seed: seeds the shuffling and the augmentation.
-        reconstruct: the targets are the augmented images themselves (autoencoders).
-        **augment: `random_affine`'s keyword arguments.
+        seed: seeds the order and the augmentation.
+        augment: None, or `random_affine`'s keyword arguments ({} for its defaults): the
+            images of `x` (N, H, W, C) are augmented.
+        reconstruct: the targets are the (augmented) inputs themselves (autoencoders).
     """
 
-    def __init__(self, x, y, batch_size, seed=0, reconstruct=False, **augment):
+    def __init__(self, x, y, batch_size, *, seed=0, augment=None, reconstruct=False):
         super().__init__()
         self.x, self.y, self.batch_size, self.augment = x, y, batch_size, augment
         self.reconstruct = reconstruct
         self.rng = np.random.default_rng(seed)
-        self.order = self.rng.permutation(len(x))
+        self.size = len(x[0]) if isinstance(x, (list, tuple)) else len(x)
+        self.order = self.rng.permutation(self.size)
 
     def __len__(self):
-        return math.ceil(len(self.x) / self.batch_size)
+        return math.ceil(self.size / self.batch_size)
 
     def __getitem__(self, index):
         idx = self.order[index * self.batch_size:(index + 1) * self.batch_size]
-        images = random_affine(self.x[idx], self.rng, **self.augment)
+        x = [a[idx] for a in self.x] if isinstance(self.x, (list, tuple)) else self.x[idx]
+        if self.augment is not None:
+            x = random_affine(x, self.rng, **self.augment)
         if self.reconstruct:
-            return images, images
-        return (images,) if self.y is None else (images, self.y[idx])
+            return x, x
+        return (x,) if self.y is None else (x, self.y[idx])
 
     def on_epoch_end(self):
-        self.order = self.rng.permutation(len(self.x))
+        self.order = self.rng.permutation(self.size)
 
 
 # Loss and metrics of each task; None: the model computes its own loss (GAN, VAE).
@@ -379,14 +386,12 @@ def train_model(model, train, test=None, *, recipe=None, seed=0, output_dir=None
                   weight_decay=recipe.weight_decay, clipnorm=recipe.clipnorm,
                   label_smoothing=recipe.label_smoothing)
     fit, val = task_data(task, fit, val, conditional=getattr(model, "num_classes", None))
-    if recipe.augment:
-        data = dict(x=AugmentedImages(*fit, recipe.batch_size, seed=seed,
-                                      reconstruct=task == "reconstruction"))
-    else:
-        data = dict(x=fit[0], y=fit[1], batch_size=recipe.batch_size, shuffle=True)
+    batches = Batches(*fit, recipe.batch_size, seed=seed, augment={} if recipe.augment
+                      else None, reconstruct=task == "reconstruction")
     callbacks = training_callbacks(recipe, output_dir, validate=validate,
                                    tensorboard=tensorboard) + list(callbacks or [])
-    history = model.fit(**data, epochs=recipe.epochs, verbose=verbose, callbacks=callbacks,
+    history = model.fit(batches, epochs=recipe.epochs, shuffle=False, verbose=verbose,
+                        callbacks=callbacks,  # Batches shuffles, seeded
                         validation_data=val)
     if callbacks[0].where is not None:
         raise _diverged(callbacks[0].where, recipe, output_dir)

@@ -4,7 +4,7 @@ import pytest
 
 import kerasdl
 from kerasdl import datasets
-from kerasdl.training import (AugmentedImages, SparseCategoricalCrossentropy, learning_rate,
+from kerasdl.training import (Batches, SparseCategoricalCrossentropy, learning_rate,
                               make_optimizer, random_affine, split_validation, train_model)
 
 
@@ -19,13 +19,18 @@ def test_random_affine_identity_and_shift(rng):
     np.testing.assert_allclose(moved.sum(axis=(1, 2, 3)), x[:4].sum(axis=(1, 2, 3)), rtol=0.15)
 
 
-def test_augmented_batches_cover_the_data_once_per_epoch(rng):
+def test_batches_cover_the_data_once_per_epoch_in_a_seeded_order(rng):
     x = rng.random((10, 8, 8, 1)).astype("float32")
     y = np.arange(10)
-    data = AugmentedImages(x, y, batch_size=4)
+    data = Batches(x, y, batch_size=4, augment={})
     assert len(data) == 3
     labels = np.concatenate([data[i][1] for i in range(len(data))])
     assert sorted(labels) == list(range(10))
+    first = [data[i][1] for i in range(len(data))]
+    np.testing.assert_array_equal(np.concatenate(first),
+                                  np.concatenate([Batches(x, y, 4)[i][1] for i in range(3)]))
+    data.on_epoch_end()  # a new order each epoch, drawn from the seed alone
+    assert not all(np.array_equal(a, data[i][1]) for i, a in enumerate(first))
 
 
 def test_textbook_2_16_2_mlp_learns_make_moons():
@@ -127,9 +132,9 @@ def test_validation_split_is_stratified_seeded_and_apart_from_the_test_set():
 
 def test_augmented_reconstruction_targets_are_the_augmented_inputs(rng):
     x = rng.random((6, 8, 8, 1)).astype("float32")
-    inputs, targets = AugmentedImages(x, None, 4, reconstruct=True)[0]
+    inputs, targets = Batches(x, None, 4, augment={}, reconstruct=True)[0]
     np.testing.assert_array_equal(inputs, targets)
-    assert len(AugmentedImages(x, None, 4)[0]) == 1
+    assert len(Batches(x, None, 4, augment={})[0]) == 1
 
 
 @pytest.mark.parametrize("options,error,match", [

@@ -1,0 +1,122 @@
+"""Training on several devices with Keras's own engines, not a home-made one.
+
+    with kerasdl.distribution.scope("data", batch_size=64):
+        model = kerasdl.build("lenet5")
+        train_model(model, train, test)        # or compile + fit
+
+- JAX: ``"data"`` is `keras.distribution.DataParallel` over every device (the batch split
+  across them, the weights replicated); ``"model"`` is `keras.distribution.ModelParallel`
+  on a (batch, model) mesh, with the Transformers' attention heads and feed-forward
+  widths sharded over the "model" axis (`transformer_layout_map`, Megatron-style).
+  Several hosts: call `keras.distribution.initialize` first (see the README).
+- TensorFlow: ``"data"`` is `tf.distribute.MirroredStrategy` over every device.
+- PyTorch: refused. Keras 3.15's `fit` has no DistributedDataParallel; PyTorch's own DDP
+  needs a training loop of its own (Keras's DDP guide writes one), which would give up
+  what `fit` gives (callbacks, backups, metrics), so kerasdl names the backends that can.
+
+On a CPU, `cpu_devices(n)` splits the processor into `n` devices (what the tests use; it
+must run before the backend starts).
+"""
+
+import contextlib
+import os
+
+KINDS = ("data", "model")
+BACKENDS = {"data": ("jax", "tensorflow"), "model": ("jax",)}
+
+
+def cpu_devices(n):
+    """Make the CPU appear as `n` devices to the backend about to be imported: JAX's
+    ``--xla_force_host_platform_device_count`` or TensorFlow's logical devices. Call it
+    before Keras is imported (JAX) or before TensorFlow runs anything."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"`n` must be a positive number of devices; received n={n!r}.")
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend == "jax":
+        flags = os.environ.get("XLA_FLAGS", "")
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={n}".strip()
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(n)])
+
+
+def devices():
+    """The devices a distribution spreads over: accelerators if there are any, else CPUs."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        found = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return [d.name for d in found]
+    return keras.distribution.list_devices()
+
+
+def transformer_layout_map(mesh):
+    """A `keras.distribution.LayoutMap` sharding kerasdl's `TransformerBlock` over the
+    mesh's "model" axis: the query, key and value kernels by head and the attention
+    output by head, the first feed-forward kernel by column and the second by row, so
+    that each block needs one all-reduce after attention and one after the feed-forward
+    net. Every other weight is replicated."""
+    import keras
+
+    layout = keras.distribution.LayoutMap(mesh)
+    layout[r".*attention/(query|key|value)/kernel"] = (None, "model", None)
+    layout[r".*attention/(query|key|value)/bias"] = ("model", None)
+    layout[r".*attention/attention_output/kernel"] = ("model", None, None)
+    layout[r".*/ff1/kernel"] = (None, "model")
+    layout[r".*/ff1/bias"] = ("model",)
+    layout[r".*/ff2/kernel"] = ("model", None)
+    return layout
+
+
+@contextlib.contextmanager
+def scope(kind, *, batch_size, model_parallel=2):
+    """Build, compile and fit inside this to train on every device.
+
+    Args:
+        kind: "data" (every backend but PyTorch) or "model" (JAX; Transformers).
+        batch_size: the global batch, split evenly over the model replicas.
+        model_parallel: devices per model replica ("model" only): the size of the mesh's
+            "model" axis; the rest of the devices form the "batch" axis.
+    """
+    import keras
+
+    from kerasdl._checks import check_choice
+
+    check_choice(kind, "kind", KINDS)
+    backend = keras.backend.backend()
+    if backend not in BACKENDS[kind]:
+        raise ValueError(
+            f"{kind} parallelism runs on Keras's own engines, which the {backend} backend "
+            f"does not have in Keras {keras.__version__}"
+            + (" (its fit has no DistributedDataParallel)" if backend == "torch" else "")
+            + f"; use KERAS_BACKEND={' or '.join(BACKENDS[kind])}.")
+    found = devices()
+    replicas = len(found) // model_parallel if kind == "model" else len(found)
+    if kind == "model" and (model_parallel < 1 or len(found) % model_parallel):
+        raise ValueError(f"`model_parallel`={model_parallel} must divide the {len(found)} "
+                         f"devices found.")
+    if batch_size % replicas:
+        raise ValueError(
+            f"batch_size={batch_size} does not split evenly over {replicas} model replicas "
+            f"({len(found)} devices); use a multiple of {replicas}, e.g. "
+            f"{max(replicas, batch_size // replicas * replicas)}.")
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.distribute.MirroredStrategy(found).scope():
+            yield
+        return
+    if kind == "data":
+        distribution = keras.distribution.DataParallel(devices=found)
+    else:
+        mesh = keras.distribution.DeviceMesh((replicas, model_parallel), ("batch", "model"),
+                                             devices=found)
+        distribution = keras.distribution.ModelParallel(
+            layout_map=transformer_layout_map(mesh), batch_dim_name="batch")
+    with distribution.scope():
+        yield

@@ -1,0 +1,100 @@
+"""Data and model parallelism on Keras's own engines, on a CPU split into 4 devices:
+the same start, data and global batch give the loss curve of one device."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from kerasdl import distribution
+
+BACKEND = keras.backend.backend()
+
+# Runs in a fresh process: the devices must be set up before the backend starts.
+PARALLEL_VS_SINGLE = """
+import json, sys
+from kerasdl import distribution
+kind = sys.argv[1]
+distribution.cpu_devices(4)
+import keras, numpy as np
+import kerasdl
+from kerasdl import datasets
+from kerasdl.training import compile_model
+
+if kind == "data":
+    name, kwargs = "lenet5", dict(input_shape=(28, 28, 1), num_classes=10)
+    x, y = datasets.load("mnist_5k", "train")
+else:  # heads and feed-forward widths split over 2 devices, the batch over the other 2
+    name = "transformer_classifier"
+    kwargs = dict(input_shape=(12,), vocab_size=41, num_classes=4, d_model=16, num_heads=2,
+                  ff_dim=32, num_layers=1, dropout=0.0)
+    x, y = datasets.load("topics", "train")
+    x = x[:, :12]
+x, y = x[:320], y[:320]  # 20 steps of 16
+keras.utils.set_random_seed(0)
+reference = kerasdl.build(name, **kwargs)
+start = reference.get_weights()
+
+def losses(model):
+    compile_model(model, task="classification", lr=1e-3)
+    model.set_weights(start)
+    seen = []
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: seen.append(float(logs["loss"])))
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0, callbacks=[record])
+    return seen
+
+result = {"single": losses(reference), "devices": len(distribution.devices())}
+with distribution.scope(kind, batch_size=16):
+    model = kerasdl.build(name, **kwargs)
+    result["parallel"] = losses(model)
+    if keras.backend.backend() == "jax":
+        result["layouts"] = {v.path: list(v.value.sharding.spec) for v in model.weights}
+try:
+    with distribution.scope(kind, batch_size=9):
+        pass
+except ValueError as err:
+    result["error"] = str(err)
+print(json.dumps(result))
+"""
+
+
+@pytest.mark.parametrize("kind", ["data", "model"])
+def test_four_devices_follow_the_loss_curve_of_one(kind):
+    if BACKEND not in distribution.BACKENDS[kind]:
+        pytest.skip(f"{kind} parallelism runs on {distribution.BACKENDS[kind]}")
+    done = subprocess.run([sys.executable, "-c", PARALLEL_VS_SINGLE, kind], capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "KERAS_BACKEND": BACKEND})
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["devices"] == 4
+    single, parallel = np.array(result["single"]), np.array(result["parallel"])
+    assert len(single) == len(parallel) == 20 and single[-1] < single[0]
+    np.testing.assert_allclose(parallel, single, rtol=1e-4)
+    replicas = 4 if kind == "data" else 2
+    assert result["error"] == (
+        f"batch_size=9 does not split evenly over {replicas} model replicas (4 devices); use "
+        f"a multiple of {replicas}, e.g. 8.")
+    if kind == "model":
+        layouts = result["layouts"]
+        query = next(spec for path, spec in layouts.items() if path.endswith("query/kernel"))
+        ff2 = next(spec for path, spec in layouts.items() if path.endswith("ff2/kernel"))
+        assert query == [None, "model", None] and ff2 == ["model", None], layouts
+        assert all("model" not in spec for path, spec in layouts.items()
+                   if "embedding" in path or "norm" in path)
+
+
+def test_backends_without_an_engine_are_refused_by_name():
+    refused = [kind for kind in distribution.KINDS if BACKEND not in distribution.BACKENDS[kind]]
+    for kind in refused:
+        with pytest.raises(ValueError, match=rf"{kind} parallelism .* the {BACKEND} backend "
+                           rf"does not have .*; use KERAS_BACKEND=jax"):
+            with distribution.scope(kind, batch_size=16):
+                pass
+    with pytest.raises(ValueError, match=r"must be one of \['data', 'model'\]; received kind='pipeline'"):
+        with distribution.scope("pipeline", batch_size=16):
+            pass
