@@ -153,3 +153,22 @@ def test_bad_training_options_are_named(options, error, match):
     with pytest.raises(error, match=match):
         train_model(kerasdl.build("mlp", input_shape=(2,)), (np.zeros((20, 2)), np.arange(20) % 2),
                     epochs=1, verbose=0, **options)
+
+
+def test_the_same_seed_gives_bit_identical_weights():
+    """Within one backend, `keras.utils.set_random_seed` (initial weights, dropout) and
+    `train_model`'s seed (batch order, augmentation) make a run repeat exactly."""
+    x, y = datasets.load("mnist_5k", "train")
+
+    def run():
+        keras.utils.set_random_seed(0)
+        model = kerasdl.build("lenet5", input_shape=(28, 28, 1), dropout=0.5)
+        start = [keras.ops.convert_to_numpy(w) for w in model.weights]
+        train_model(model, (x[:256], y[:256]), epochs=2, batch_size=64, augment=True,
+                    validation_split=0.0, verbose=0)
+        return start, [keras.ops.convert_to_numpy(w) for w in model.weights]
+
+    (start, first), (_, second) = run(), run()
+    assert all(not np.array_equal(a, b) for a, b in zip(start, first))
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)

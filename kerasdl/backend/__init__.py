@@ -7,7 +7,8 @@ else:
 - `gradients`: the gradient step inside a custom `train_step` (GANs).
 - `compat`: the private Keras/KerasTuner modules kerasdl relies on.
 - `torch_rnn`: LSTM and GRU through PyTorch's fused kernel on any device (Keras takes
-  it only on CUDA), installed by `use_fast_kernels` (which also flushes denormals on
+  it only on CUDA), and `jax_conv`: strided transposed convolutions on JAX as stride-1
+  convolutions, both installed by `use_fast_kernels` (which also flushes denormals on
   PyTorch, as the other two backends do).
 """
 
@@ -15,7 +16,9 @@ else:
 def use_fast_kernels():
     """Make the backend as fast as it can be where Keras leaves speed on the table;
     models and saved files are unchanged. Called by `kerasdl.build` and
-    `kerasdl.load_model`. On PyTorch:
+    `kerasdl.load_model`. On JAX, strided transposed convolutions run as stride-1
+    convolutions, one per output phase (`jax_conv`; XLA's CPU backend runs them about 10x
+    slower than TensorFlow and PyTorch). On PyTorch:
 
     - LSTM and GRU run PyTorch's fused kernel on every device (`torch_rnn`);
     - denormal floats are flushed to zero (``torch.set_flush_denormal``), as TensorFlow
@@ -26,7 +29,11 @@ def use_fast_kernels():
     """
     import keras
 
-    if keras.backend.backend() == "torch":
+    if keras.backend.backend() == "jax":
+        from kerasdl.backend import jax_conv
+
+        jax_conv.install()
+    elif keras.backend.backend() == "torch":
         import torch
 
         from kerasdl.backend import torch_rnn

@@ -1,5 +1,6 @@
-"""LSTM and GRU through PyTorch's fused kernel (kerasdl.backend.torch_rnn): the same
-outputs, states and gradients as Keras's own step loop. PyTorch backend only."""
+"""kerasdl's faster kernels (`kerasdl.backend.use_fast_kernels`) compute what Keras's
+own do: LSTM and GRU through PyTorch's fused kernel (`torch_rnn`), strided transposed
+convolutions on JAX by output phase (`jax_conv`); outputs, states and gradients."""
 
 import keras
 import numpy as np
@@ -7,13 +8,8 @@ import pytest
 
 import kerasdl
 
-if keras.backend.backend() != "torch":
-    pytest.skip("the fused recurrent kernel is the PyTorch backend's", allow_module_level=True)
-
-import torch  # noqa: E402
-
-from kerasdl.backend import torch_rnn  # noqa: E402
-
+BACKEND = keras.backend.backend()
+torch_only = pytest.mark.skipif(BACKEND != "torch", reason="PyTorch's recurrent kernel")
 LENGTHS = [7, 3, 5, 1, 7]
 RIGHT_PADDED = np.arange(7)[None] < np.array(LENGTHS)[:, None]
 WITH_A_GAP = RIGHT_PADDED.copy()
@@ -21,6 +17,8 @@ WITH_A_GAP[0, 2] = False
 
 
 def _outputs_and_gradients(make_layer, use_cudnn, x, mask):
+    import torch
+
     keras.utils.set_random_seed(1)
     layer = make_layer(use_cudnn)
     inputs = torch.tensor(x, requires_grad=True)
@@ -32,6 +30,7 @@ def _outputs_and_gradients(make_layer, use_cudnn, x, mask):
     return [t.detach().numpy() for t in outputs + list(gradients)]
 
 
+@torch_only
 @pytest.mark.parametrize("cell", ["LSTM", "GRU"])
 @pytest.mark.parametrize("mask", [None, RIGHT_PADDED, WITH_A_GAP],
                          ids=["no-mask", "right-padded", "gap"])
@@ -41,6 +40,10 @@ def _outputs_and_gradients(make_layer, use_cudnn, x, mask):
     dict(bidirectional=True, return_sequences=True),
 ], ids=["last", "backwards-sequences-states", "bidirectional"])
 def test_fused_kernel_equals_the_keras_loop(cell, mask, options, rng, monkeypatch):
+    import torch
+
+    from kerasdl.backend import torch_rnn
+
     kerasdl.build("lstm", units=(4,))  # kerasdl.build installs the fused path
     assert keras.src.backend.lstm is torch_rnn.lstm and keras.src.backend.gru is torch_rnn.gru
     fused_calls = []
@@ -70,3 +73,30 @@ def _counted(function, calls):
         calls.append(function)
         return function(*args)
     return wrapper
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="JAX's transposed convolution")
+@pytest.mark.parametrize("shape,kernel,strides", [
+    ((2, 7, 7, 3), (4, 4), (2, 2)),  # DCGAN's
+    ((2, 5, 6, 3), (3, 4), (3, 2)),
+    ((3, 7, 5), (4,), (2,)),
+    ((2, 4, 5, 3, 2), (2, 2, 2), (2, 2, 2)),
+])
+def test_transposed_convolution_by_phases_equals_keras(shape, kernel, strides, rng):
+    import jax
+
+    from kerasdl.backend import jax_conv
+
+    kerasdl.build("dcgan")  # installs it
+    assert keras.src.backend.nn.conv_transpose is jax_conv.conv_transpose
+    x = rng.standard_normal(shape).astype("float32")
+    k = rng.standard_normal((*kernel, 4, shape[-1])).astype("float32")
+
+    def loss(conv):
+        return lambda x, k: (conv(x, k, strides, "same") ** 2).sum()
+
+    np.testing.assert_allclose(jax_conv.conv_transpose(x, k, strides, "same"),
+                               jax_conv._ORIGINAL(x, k, strides, "same"), atol=1e-5)
+    for ours, theirs in zip(jax.grad(loss(jax_conv.conv_transpose), (0, 1))(x, k),
+                            jax.grad(loss(jax_conv._ORIGINAL), (0, 1))(x, k), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-4)
