@@ -8,7 +8,8 @@
   across them, the weights replicated); ``"model"`` is `keras.distribution.ModelParallel`
   on a (batch, model) mesh, with the Transformers' attention heads and feed-forward
   widths sharded over the "model" axis (`transformer_layout_map`, Megatron-style).
-  Several hosts: call `keras.distribution.initialize` first (see the README).
+  Several hosts: `initialize` in every process first; each then fits its `shard` of the
+  data with ``batch_size // processes()``.
 - TensorFlow: ``"data"`` is `tf.distribute.MirroredStrategy` over every device.
 - PyTorch: refused. Keras 3.15's `fit` has no DistributedDataParallel; PyTorch's own DDP
   needs a training loop of its own (Keras's DDP guide writes one), which would give up
@@ -20,6 +21,8 @@ must run before the backend starts).
 
 import contextlib
 import os
+
+import numpy as np
 
 KINDS = ("data", "model")
 BACKENDS = {"data": ("jax", "tensorflow"), "model": ("jax",)}
@@ -53,6 +56,63 @@ def devices():
         found = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
         return [d.name for d in found]
     return keras.distribution.list_devices()
+
+
+def initialize(coordinator, num_processes, process_id):
+    """Join `num_processes` processes (hosts) into one JAX runtime before building:
+    `keras.distribution.initialize` (``jax.distributed`` underneath), with Gloo for the
+    collectives between CPU processes. Then `scope` spans every process's devices, and each
+    process feeds its own share of every batch (`shard`).
+
+    Args:
+        coordinator: "host:port" of process 0, the same in every process.
+        num_processes: how many processes train together.
+        process_id: this process's index, 0 to num_processes - 1.
+    """
+    import keras
+
+    if keras.backend.backend() != "jax":
+        raise ValueError(f"Several processes train together through JAX's runtime; the "
+                         f"{keras.backend.backend()} backend is not supported: use "
+                         f"KERAS_BACKEND=jax.")
+    import jax
+
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    keras.distribution.initialize(coordinator, num_processes=num_processes,
+                                  process_id=process_id)
+
+
+def processes():
+    """The number of processes training together (1 unless `keras.distribution.initialize`
+    joined several: JAX's multi-host mode)."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return 1
+    import jax
+
+    return jax.process_count()
+
+
+def shard(x, batch_size):
+    """This process's share of every global batch of `x` (an array or a list of arrays),
+    in order: with P processes, batch b's rows ``[b*B + p*B/P, b*B + (p+1)*B/P)`` for
+    process p; a last partial batch is left out, so that every process takes the same
+    steps. Pass it to `fit` with ``batch_size // processes()``. One process: `x` itself."""
+    count = processes()
+    if count == 1:
+        return x
+    import jax
+
+    index = jax.process_index()
+    if batch_size % count:
+        raise ValueError(f"batch_size={batch_size} does not split over {count} processes.")
+    part = batch_size // count
+    length = len(x[0]) if isinstance(x, (list, tuple)) else len(x)
+    rows = np.concatenate([np.arange(start + index * part, min(start + (index + 1) * part,
+                                                                 length))
+                           for start in range(0, length - batch_size + 1, batch_size)])
+    return [a[rows] for a in x] if isinstance(x, (list, tuple)) else x[rows]
 
 
 def transformer_layout_map(mesh):
@@ -111,12 +171,14 @@ def scope(kind, *, batch_size, model_parallel=2):
         with tf.distribute.MirroredStrategy(found).scope():
             yield
         return
+    # several processes (hosts): each feeds its own share of every batch (`shard`)
+    own_shards = dict(auto_shard_dataset=False) if processes() > 1 else {}
     if kind == "data":
-        distribution = keras.distribution.DataParallel(devices=found)
+        distribution = keras.distribution.DataParallel(devices=found, **own_shards)
     else:
         mesh = keras.distribution.DeviceMesh((replicas, model_parallel), ("batch", "model"),
                                              devices=found)
         distribution = keras.distribution.ModelParallel(
-            layout_map=transformer_layout_map(mesh), batch_dim_name="batch")
+            layout_map=transformer_layout_map(mesh), batch_dim_name="batch", **own_shards)
     with distribution.scope():
         yield

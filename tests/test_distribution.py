@@ -98,3 +98,63 @@ def test_backends_without_an_engine_are_refused_by_name():
     with pytest.raises(ValueError, match=r"must be one of \['data', 'model'\]; received kind='pipeline'"):
         with distribution.scope("pipeline", batch_size=16):
             pass
+
+
+TWO_HOSTS = """
+import json, sys
+from kerasdl import distribution
+process_id, address = int(sys.argv[1]), sys.argv[2]
+distribution.cpu_devices(2)
+import jax, keras
+distribution.initialize(address, num_processes=2, process_id=process_id)
+import kerasdl
+from kerasdl import datasets
+from kerasdl.training import compile_model
+
+x, y = datasets.load("mnist_5k", "train")
+x, y = x[:320], y[:320]
+keras.utils.set_random_seed(0)
+reference = kerasdl.build("lenet5", input_shape=(28, 28, 1))
+start = reference.get_weights()
+
+def losses(model, x, y, batch_size):
+    compile_model(model, task="classification", lr=1e-3)
+    model.set_weights(start)
+    seen = []
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: seen.append(float(logs["loss"])))
+    model.fit(x, y, batch_size=batch_size, epochs=1, shuffle=False, verbose=0,
+              callbacks=[record])
+    return seen
+
+result = {"devices": len(jax.devices()), "local": len(jax.local_devices()),
+          "single": losses(reference, x, y, 16)}  # this process alone, one device
+with distribution.scope("data", batch_size=16):
+    model = kerasdl.build("lenet5", input_shape=(28, 28, 1))
+    result["parallel"] = losses(model, distribution.shard(x, 16), distribution.shard(y, 16),
+                                16 // distribution.processes())
+print(json.dumps(result))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(BACKEND != "jax", reason="several processes train through JAX's runtime")
+def test_two_processes_as_two_hosts_follow_the_loss_curve_of_one():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{s.getsockname()[1]}"
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    workers = [subprocess.Popen([sys.executable, "-c", TWO_HOSTS, str(i), address], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for i in range(2)]
+    results = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=600)
+        assert worker.returncode == 0, err[-3000:]
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    for result in results:
+        assert result["devices"] == 4 and result["local"] == 2
+        assert len(result["parallel"]) == 20 and result["single"][-1] < result["single"][0]
+        np.testing.assert_allclose(result["parallel"], result["single"], rtol=1e-4)
