@@ -27,8 +27,8 @@ def time_fit(model, x, y=None, *, task, batch_size, steps, epochs=3, lr=1e-3):
     Returns:
         A dict: ``ms_per_step`` (median over the timed epochs), ``ms_per_step_min``,
         ``warmup_s`` (the first epoch: tracing, compilation, first allocations),
-        ``params`` (trainable), ``backend``, ``threads`` and ``peak_rss_mb`` (the process's peak
-        resident memory, Keras and its backend included).
+        ``params`` (trainable), ``backend``, ``threads`` and ``peak_rss_mb`` (the
+        process's peak resident memory, Keras and its backend included).
     """
     import keras
 

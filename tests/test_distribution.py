@@ -95,7 +95,8 @@ def test_backends_without_an_engine_are_refused_by_name():
                            rf"does not have .*; use KERAS_BACKEND=jax"):
             with distribution.scope(kind, batch_size=16):
                 pass
-    with pytest.raises(ValueError, match=r"must be one of \['data', 'model'\]; received kind='pipeline'"):
+    with pytest.raises(ValueError,
+                       match=r"must be one of \['data', 'model'\]; received kind='pipeline'"):
         with distribution.scope("pipeline", batch_size=16):
             pass
 
