@@ -425,18 +425,19 @@ def _interleave(x, recon, n=10):
 
 
 def _save_figure(draw, path):
-    import matplotlib
+    """``draw(subplots)`` on a figure of its own, saved to `path`: not through pyplot, so
+    that the caller's backend (a notebook's inline figures) is left as it is."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    def subplots(*args, figsize=None, **kwargs):
+        fig = Figure(figsize=figsize)
+        return fig, fig.subplots(*args, **kwargs)
 
-    fig = draw(plt)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    draw(subplots).savefig(path, dpi=80)
 
 
-def _plot_confusion(confusion, plt):
-    fig, ax = plt.subplots(figsize=(5, 4.5))
+def _plot_confusion(confusion, subplots):
+    fig, ax = subplots(figsize=(5, 4.5))
     image = ax.imshow(confusion, cmap="Blues")
     for (i, j), count in np.ndenumerate(confusion):
         ax.text(j, i, count, ha="center", va="center", fontsize=7,
@@ -452,8 +453,8 @@ def _plot_confusion(confusion, plt):
     return fig
 
 
-def _plot_roc(fpr, tpr, auc, plt):
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+def _plot_roc(fpr, tpr, auc, subplots):
+    fig, ax = subplots(figsize=(4.5, 4.5))
     ax.plot(fpr, tpr, label=f"AUC {auc:.3f}")
     ax.plot([0, 1], [0, 1], "k--", linewidth=0.8)
     ax.set_xlabel("false positive rate")
@@ -463,8 +464,8 @@ def _plot_roc(fpr, tpr, auc, plt):
     return fig
 
 
-def _plot_scatter(true, pred, plt):
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+def _plot_scatter(true, pred, subplots):
+    fig, ax = subplots(figsize=(4.5, 4.5))
     ax.scatter(true, pred, s=4, alpha=0.5)
     low, high = min(true.min(), pred.min()), max(true.max(), pred.max())
     ax.plot([low, high], [low, high], "k--", linewidth=0.8)
@@ -474,9 +475,9 @@ def _plot_scatter(true, pred, plt):
     return fig
 
 
-def _plot_grid(images, columns, plt):
+def _plot_grid(images, columns, subplots):
     rows = math.ceil(len(images) / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.8, rows * 0.8), squeeze=False)
+    fig, axes = subplots(rows, columns, figsize=(columns * 0.8, rows * 0.8), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, image in zip(axes.flat, images):

@@ -467,14 +467,11 @@ def task_data(task, train, test, conditional):
 def plot_history(history, path):
     """Save the training curves of a `History` as a PNG: its first two metrics (loss and
     accuracy, MAE, ...; a GAN's d_loss and g_loss), training and validation."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: a notebook's figures stay inline
 
     metrics = [k for k in history.history if not k.startswith("val_") and k != "learning_rate"]
-    fig, axes = plt.subplots(1, len(metrics[:2]), figsize=(5 * len(metrics[:2]), 4),
-                             squeeze=False)
+    fig = Figure(figsize=(5 * len(metrics[:2]), 4))
+    axes = fig.subplots(1, len(metrics[:2]), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         for prefix, label in (("", "train"), ("val_", "validation")):
             if prefix + metric in history.history:
@@ -485,4 +482,3 @@ def plot_history(history, path):
         ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
