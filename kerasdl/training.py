@@ -257,22 +257,20 @@ def _class_labels(y, fraction):
 
 
 class StopOnDivergence(keras.callbacks.Callback):
-    """Stop at the first batch whose loss (any ``*loss`` log: a GAN's ``d_loss`` and
-    ``g_loss`` too) is NaN or infinite; `where` then says (epoch, batch, losses), 1-based.
-    `train_model` turns it into a `TrainingDiverged` error."""
+    """Stop at the end of the first epoch whose loss (any ``*loss`` log: a GAN's
+    ``d_loss`` and ``g_loss`` too) is NaN or infinite; `where` then says (epoch, losses),
+    1-based. `train_model` turns it into a `TrainingDiverged` error. (Per epoch, not per
+    batch: a per-batch hook makes Keras fetch every step's logs from the device.)"""
 
     def __init__(self):
         super().__init__()
         self.where = None
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
+    def on_epoch_end(self, epoch, logs=None):
         bad = {k: float(v) for k, v in (logs or {}).items()
-               if k.endswith("loss") and not math.isfinite(float(v))}
+               if k.endswith("loss") and not k.startswith("val_") and not math.isfinite(float(v))}
         if bad and self.where is None:
-            self.where = (self._epoch + 1, batch + 1, bad)
+            self.where = (epoch + 1, bad)
             self.model.stop_training = True
 
 
@@ -411,7 +409,7 @@ def _length(x):
 
 
 def _diverged(where, recipe, output_dir):
-    epoch, batch, losses = where
+    epoch, losses = where
     losses = ", ".join(f"{k}={v}" for k, v in losses.items())
     if output_dir is None:
         kept = "the model holds the diverged weights"
@@ -421,7 +419,7 @@ def _diverged(where, recipe, output_dir):
         kept = (f"the model holds the weights of epoch {epoch - 1}, the last good one, "
                 f"also kept in {os.path.join(output_dir, 'backup')}")
     return TrainingDiverged(
-        f"Training diverged in epoch {epoch}, batch {batch} ({losses}) and was stopped; "
+        f"Training diverged in epoch {epoch} ({losses}) and was stopped; "
         f"{kept}. Lower the learning rate (lr={recipe.lr!r}), or clip gradients "
         f"(clipnorm=1.0).")
 
