@@ -84,7 +84,8 @@ class Batches(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         idx = self.order[index * self.batch_size:(index + 1) * self.batch_size]
-        x = [a[idx] for a in self.x] if isinstance(self.x, (list, tuple)) else self.x[idx]
+        # a tuple, not a list: TensorFlow's adapter types each batch, and takes no list
+        x = tuple(a[idx] for a in self.x) if isinstance(self.x, (list, tuple)) else self.x[idx]
         if self.augment is not None:
             x = random_affine(x, self.rng, **self.augment)
         if self.reconstruct:
