@@ -27,7 +27,8 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from kerasdl.benchmark import BACKENDS, run_worker, time_fit, worker  # noqa: E402
+from kerasdl.benchmark import (BACKENDS, peak_rss_mb, run_worker, time_fit,  # noqa: E402
+                               worker)
 
 # name: (kerasdl model, builder arguments, data, task, batch size, what the peers
 # count differently); data is (kind, shape) made by `_data`.
@@ -206,7 +207,7 @@ def run_pytorch(workload, steps, epochs, compile=False):
             "batch_size": batch, "steps": steps, "epochs": epochs,
             "ms_per_step": statistics.median(per_step), "ms_per_step_min": min(per_step),
             "warmup_s": seconds[0], "threads": torch.get_num_threads(),
-            "peak_rss_mb": _peak_rss_mb()}
+            "peak_rss_mb": peak_rss_mb()}
 
 
 def _gan_step(networks, batch, compile):
@@ -298,13 +299,7 @@ def run_flax(workload, steps, epochs):
     return {"backend": "flax", "params": int(count), "batch_size": batch, "steps": steps,
             "epochs": epochs, "ms_per_step": statistics.median(per_step),
             "ms_per_step_min": min(per_step), "warmup_s": seconds[0],
-            "threads": os.cpu_count(), "peak_rss_mb": _peak_rss_mb()}
-
-
-def _peak_rss_mb():
-    import resource
-
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+            "threads": os.cpu_count(), "peak_rss_mb": peak_rss_mb()}
 
 
 # ---- the harness ----------------------------------------------------------------------

@@ -52,7 +52,7 @@ def time_fit(model, x, y=None, *, task, batch_size, steps, epochs=3, lr=1e-3):
     return {"backend": keras.backend.backend(), "params": params,
             "batch_size": batch_size, "steps": steps, "epochs": epochs,
             "ms_per_step": statistics.median(per_step), "ms_per_step_min": min(per_step),
-            "warmup_s": seconds[0], "threads": _threads(), "peak_rss_mb": _peak_rss_mb()}
+            "warmup_s": seconds[0], "threads": _threads(), "peak_rss_mb": peak_rss_mb()}
 
 
 def time_model(name, *, batch_size=None, steps=20, epochs=3, seed=0, **model_kwargs):
@@ -144,10 +144,18 @@ def _threads():
     return os.cpu_count()
 
 
-def _peak_rss_mb():
-    import resource
+def peak_rss_mb():
+    """This process's peak resident memory. Linux's VmHWM, not getrusage's ru_maxrss: that
+    one survives fork and exec, so a worker started by a large process (a notebook's
+    kernel) would report its parent's peak."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(round(int(line.split()[1]) / 1024, 1) for line in f
+                        if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        import resource
 
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--worker"]:
