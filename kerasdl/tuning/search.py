@@ -11,6 +11,7 @@ hands out trials and to a unique name (``tuner0``, ``tuner1``, ...) for each wor
 
 import json
 import os
+import warnings
 
 import keras
 import keras_tuner as kt
@@ -155,4 +156,9 @@ def write_results(tuner, directory, objective):
                    "hyperparameters": trial.hyperparameters.values,
                    "completed_trials": len(finished),
                    "backend": keras.backend.backend()}, f, indent=2)
-    tuner.get_best_models(1)[0].save(os.path.join(directory, "best_model.keras"))
+    # The trial's checkpoint also holds the optimizer's slots; the rebuilt model's optimizer
+    # has none yet, so Keras skips them (the weights do load) and would warn.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Skipping variable loading for optimizer")
+        best_model = tuner.get_best_models(1)[0]
+    best_model.save(os.path.join(directory, "best_model.keras"))
