@@ -35,6 +35,9 @@ def trials(directory, project="mlp"):
     return found
 
 
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="search spaces and configs involve no backend: runs once, in the "
+                           "PyTorch suite (the fastest to build)")
 @pytest.mark.parametrize("name", [n for n in kerasdl.list_models()
                                   if get_spec(n).train.task != "adversarial"])
 def test_every_model_space_sets_lr_dropout_and_width(name):
@@ -117,6 +120,9 @@ def test_killed_search_resumes_without_repeating_finished_trials(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="KerasTuner's oracle service runs beside any backend: runs once, in "
+                           "the PyTorch suite")
 def test_chief_and_two_workers_on_loopback_run_every_trial_once(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
