@@ -2,6 +2,7 @@
 (and, for LeNet-5 and the LSTM, in plain JAX: Flax + Optax, jit).
 
     python benchmarks/backends.py [--workloads lenet5 lstm ...] [--rounds 3] [--compile]
+                                  [--jit] [--plain-keras] [--output FILE]
 
 Every (implementation, backend) runs in a fresh process, the implementations interleaved
 round after round; each run trains one warm-up epoch (reported as compile time) and
@@ -10,6 +11,11 @@ ratio is taken within its round, to plain PyTorch's time in that round; the tabl
 medians over rounds. Parameter counts are checked equal across implementations (where a
 layer is defined differently, the expected difference is stated). The table goes to
 stdout and to ``benchmarks/results/backends.md``.
+
+Levers (extra columns): ``--jit`` also runs kerasdl with Keras's ``jit_compile=True`` on
+TensorFlow (XLA, which Keras leaves off on a CPU) and on PyTorch (`torch.compile`);
+``--plain-keras`` runs LeNet-5 written directly in Keras (no kerasdl builder) on every
+backend, to show what the builder costs.
 
 Plain PyTorch runs with denormals flushed to zero, as TensorFlow, XLA and kerasdl on
 PyTorch do; ``KEEP_DENORMALS=1`` runs it with PyTorch's default instead.
@@ -67,7 +73,7 @@ def _data(kind, shape, classes=None, *, n, seed=0):
     return tokens, rng.integers(0, 2, n)
 
 
-def run_kerasdl(workload, steps, epochs):
+def run_kerasdl(workload, steps, epochs, jit_compile=None, plain=False):
     import keras
 
     import kerasdl
@@ -77,8 +83,25 @@ def run_kerasdl(workload, steps, epochs):
     if task == "adversarial":
         x, y = 2 * x - 1, None
     keras.utils.set_random_seed(0)
-    model = kerasdl.build(model_name, **kwargs)
-    return time_fit(model, x, y, task=task, batch_size=batch, steps=steps, epochs=epochs)
+    model = PLAIN_KERAS[workload]() if plain else kerasdl.build(model_name, **kwargs)
+    return time_fit(model, x, y, task=task, batch_size=batch, steps=steps, epochs=epochs,
+                    jit_compile=jit_compile)
+
+
+def _plain_keras_lenet5():
+    """LeNet-5 as one would write it in Keras directly, layer for layer kerasdl's."""
+    import keras
+    from keras import layers
+
+    return keras.Sequential([
+        keras.Input((28, 28, 1)), layers.ZeroPadding2D(2),
+        layers.Conv2D(6, 5, activation="tanh"), layers.AveragePooling2D(2),
+        layers.Conv2D(16, 5, activation="tanh"), layers.AveragePooling2D(2), layers.Flatten(),
+        layers.Dense(120, activation="tanh"), layers.Dense(84, activation="tanh"),
+        layers.Dense(10, activation="softmax")])
+
+
+PLAIN_KERAS = {"lenet5": _plain_keras_lenet5}
 
 
 # ---- the same networks in plain PyTorch ---------------------------------------------
@@ -306,17 +329,22 @@ def run_flax(workload, steps, epochs):
 
 
 def _work(impl, workload, steps, epochs):
-    if impl.startswith("kerasdl"):
-        return run_kerasdl(workload, steps, epochs)
+    if impl.startswith(("kerasdl", "keras[")):
+        return run_kerasdl(workload, steps, epochs, jit_compile=True if "+" in impl else None,
+                           plain=impl.startswith("keras["))
     if impl == "flax":
         return run_flax(workload, steps, epochs)
     return run_pytorch(workload, steps, epochs, compile=impl == "pytorch-compile")
 
 
-def implementations(workload, compile):
+def implementations(workload, compile, jit=False, plain_keras=False):
     impls = [("pytorch", "torch")] + [(f"kerasdl[{b}]", b) for b in BACKENDS]
     if compile:
         impls.append(("pytorch-compile", "torch"))
+    if jit:
+        impls += [("kerasdl[tensorflow]+xla", "tensorflow"), ("kerasdl[torch]+compile", "torch")]
+    if plain_keras and workload in PLAIN_KERAS:
+        impls += [(f"keras[{b}]", b) for b in BACKENDS]
     if workload in FLAX:
         impls.append(("flax", "jax"))
     return impls
@@ -331,6 +359,10 @@ def main():
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs after a warm-up")
     parser.add_argument("--compile", action="store_true", help="also plain PyTorch with "
                         "torch.compile (minutes of compilation per workload on a CPU)")
+    parser.add_argument("--jit", action="store_true", help="also kerasdl with jit_compile=True "
+                        "on TensorFlow (XLA) and PyTorch (torch.compile)")
+    parser.add_argument("--plain-keras", action="store_true", help="also LeNet-5 written "
+                        "directly in Keras, on every backend")
     parser.add_argument("--output", default=os.path.join(os.path.dirname(__file__), "results",
                                                          "backends.md"))
     args = parser.parse_args()
@@ -338,7 +370,7 @@ def main():
 
     results = {}
     for workload in args.workloads:
-        impls = implementations(workload, args.compile)
+        impls = implementations(workload, args.compile, args.jit, args.plain_keras)
         runs = {impl: [] for impl, _ in impls}
         for _ in range(args.rounds):
             for impl, backend in impls:
@@ -372,14 +404,18 @@ def _check_params(workload, runs):
 
 def _table(results, args):
     impls = ["pytorch", "kerasdl[torch]", "kerasdl[jax]", "kerasdl[tensorflow]", "flax",
-             "pytorch-compile"]
+             "pytorch-compile", "kerasdl[tensorflow]+xla", "kerasdl[torch]+compile",
+             *(f"keras[{b}]" for b in BACKENDS)]
     used = [i for i in impls if any(i in runs for runs in results.values())]
+    flags = "".join(f" --{name.replace('_', '-')}" for name in ("compile", "jit", "plain_keras")
+                    if getattr(args, name))
     lines = [f"ms per training step (median over {args.rounds} interleaved rounds of "
              f"{args.epochs} x {args.steps} steps after a warm-up epoch), and in brackets the "
              f"ratio to plain PyTorch in the same round; {platform.processor() or 'CPU'}, "
              f"{os.cpu_count()} cores, load average {args.load:.2f} before the run, "
-             f"{datetime.date.today()}, `python benchmarks/backends.py --rounds {args.rounds} "
-             f"--steps {args.steps} --epochs {args.epochs}`.", "",
+             f"{datetime.date.today()}, `python benchmarks/backends.py --workloads "
+             f"{' '.join(results)} --rounds {args.rounds} --steps {args.steps} --epochs "
+             f"{args.epochs}{flags}`.", "",
              "| workload | " + " | ".join(used) + " | warm-up s (kerasdl tf/jax/torch) |",
              "|---|" + "---:|" * len(used) + "---|"]
     for workload, runs in results.items():

@@ -20,9 +20,12 @@ import numpy as np
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
-def time_fit(model, x, y=None, *, task, batch_size, steps, epochs=3, lr=1e-3):
+def time_fit(model, x, y=None, *, task, batch_size, steps, epochs=3, lr=1e-3,
+             jit_compile=None):
     """Compile `model` for `task` (Adam, `lr`) and time `epochs` + 1 epochs of `steps`
     steps of `batch_size` on the first ``steps * batch_size`` examples of `x`, `y`.
+    `jit_compile` (None: Keras's choice) overrides Keras's compilation: XLA on
+    TensorFlow (off on a CPU by default), `torch.compile` on PyTorch.
 
     Returns:
         A dict: ``ms_per_step`` (median over the timed epochs), ``ms_per_step_min``,
@@ -41,6 +44,8 @@ def time_fit(model, x, y=None, *, task, batch_size, steps, epochs=3, lr=1e-3):
                          f"fewer. Pass fewer `steps` or a smaller `batch_size`.")
     y = None if y is None else y[:n]
     compile_model(model, task=task, lr=lr)
+    if jit_compile is not None:
+        model.jit_compile = jit_compile
     starts, seconds = [], []
     timer = keras.callbacks.LambdaCallback(
         on_epoch_begin=lambda epoch, logs: starts.append(time.perf_counter()),
@@ -50,6 +55,7 @@ def time_fit(model, x, y=None, *, task, batch_size, steps, epochs=3, lr=1e-3):
     per_step = [1000 * s / steps for s in seconds[1:]]
     params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     return {"backend": keras.backend.backend(), "params": params,
+            "jit_compile": bool(model.jit_compile),
             "batch_size": batch_size, "steps": steps, "epochs": epochs,
             "ms_per_step": statistics.median(per_step), "ms_per_step_min": min(per_step),
             "warmup_s": seconds[0], "threads": _threads(), "peak_rss_mb": peak_rss_mb()}
