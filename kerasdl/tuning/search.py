@@ -161,4 +161,5 @@ def write_results(tuner, directory, objective):
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Skipping variable loading for optimizer")
         best_model = tuner.get_best_models(1)[0]
+    best_model.optimizer.build(best_model.trainable_variables)  # else loading it warns
     best_model.save(os.path.join(directory, "best_model.keras"))
