@@ -83,7 +83,7 @@ def test_tiny_search_writes_best_hyperparameters_and_model(name, tuner, tmp_path
     assert best["score"] == top["score"]
     assert best["hyperparameters"]["lr"] == top["hyperparameters"]["values"]["lr"]
     with warnings.catch_warnings():  # optimizer slots saved and restored: nothing skipped
-        warnings.simplefilter("error")
+        warnings.simplefilter("error", UserWarning)
         model = keras.saving.load_model(tmp_path / "best_model.keras")
     assert model.output_shape[-1] == kerasdl.datasets.info(get_spec(name).train.dataset).num_classes
 
