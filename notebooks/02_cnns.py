@@ -52,8 +52,9 @@ fig, axes = plt.subplots(2, 4, figsize=(10, 5))
 axes[0, 0].imshow(digit[0, ..., 0], cmap='gray'); axes[0, 0].set_title('input 28×28')
 axes[1, 0].axis('off')
 for i, name in enumerate(kernels):
-    axes[0, i + 1].imshow(maps[0, ..., i], cmap='RdBu'); axes[0, i + 1].set_title(name)
-    axes[1, i + 1].imshow(pooled[0, ..., i], cmap='RdBu'); axes[1, i + 1].set_title('max-pooled 14×14')
+    scale = np.abs(maps[0, ..., i]).max()  # red negative, blue positive, white zero
+    axes[0, i + 1].imshow(maps[0, ..., i], cmap='RdBu', vmin=-scale, vmax=scale); axes[0, i + 1].set_title(name)
+    axes[1, i + 1].imshow(pooled[0, ..., i], cmap='RdBu', vmin=-scale, vmax=scale); axes[1, i + 1].set_title('max-pooled 14×14')
 for ax in axes.ravel():
     ax.set_xticks([]); ax.set_yticks([])
 plt.show()
@@ -111,9 +112,9 @@ for name in kerasdl.list_models(family='convolutional'):
     rows.append((year, DEPTH.get(name) or int(re.search(r'\d+$', name).group()), info['params'], name))
 for year, depth, params, name in sorted(rows):
     print(f'{name:<12} {year}  {depth:>4} layers  {params:>12,} parameters')
-fig, ax = plt.subplots(figsize=(8, 4))
+fig, ax = plt.subplots(figsize=(9, 4.5))
 for year, depth, params, name in rows:
-    ax.scatter(year, params, s=10 * depth ** 0.8)
-    ax.annotate(name, (year, params), fontsize=8, xytext=(4, 4), textcoords='offset points')
-ax.set_yscale('log'); ax.set_xlabel('year'); ax.set_ylabel('parameters (marker size: depth)')
+    ax.scatter(depth, params, c=[[(year - 1989) / 27, 0.3, 1 - (year - 1989) / 27]], s=30)
+    ax.annotate(f'{name} ({year})', (depth, params), fontsize=8, xytext=(4, 4), textcoords='offset points')
+ax.set_xscale('log'); ax.set_yscale('log'); ax.set_xlabel('depth (weight layers)'); ax.set_ylabel('parameters')
 plt.show()

@@ -54,7 +54,7 @@ plt.legend();
 # %% [markdown]
 # ## Gradients through time
 #
-# How much does the output at the last step depend on the input at step t? The size of ∂y/∂x_t for untrained networks over 50 steps. Backpropagation through a linear RNN multiplies by the recurrent matrix once per step: an orthogonal matrix scaled by 0.8 makes the gradient vanish like 0.8^(50-t), scaled by 1.2 makes it explode; tanh's derivative (at most 1) damps it; the LSTM's additive cell state carries it further back.
+# How much does the output at the last step depend on the input at step t? The size of ∂y/∂x_t for untrained networks over 50 steps. Backpropagation through a linear RNN multiplies by the recurrent matrix once per step: an orthogonal matrix scaled by 0.8 makes the gradient vanish like 0.8^(50-t), scaled by 1.2 makes it explode; tanh's derivative (at most 1) damps it. An untrained LSTM forgets too: its forget gates start near σ(1) ≈ 0.73 per step. But its cell state is updated by addition, so training can open those gates and carry the gradient back, which the adding problem below needs.
 
 # %%
 x = keras.ops.convert_to_tensor(sequences.adding_problem(16, 50, seed=0)[0])
@@ -83,7 +83,7 @@ for name in ['simple_rnn', 'lstm', 'gru']:
     network = kerasdl.build(name, input_shape=(LENGTH, 2), units=(32,))
     history, metrics = train_model(network, adding_train, adding_test, task='regression', epochs=EPOCHS, batch_size=32, lr=1e-2, clipnorm=1.0, verbose=0)
     curves[name] = history.history['val_loss']
-    print(f"{name:<11} {network.count_params():>6,} weights  test MSE {metrics['test_mse']:.4f}")
+    print(f"{name:<11} {network.count_params():>6,} weights  test MSE {metrics['test_mse']:.2g}")
 plt.figure(figsize=(8, 4))
 for name, curve in curves.items():
     plt.plot(range(1, EPOCHS + 1), curve, 'o-', label=name)

@@ -63,7 +63,7 @@ plt.show()
 # %% [markdown]
 # ## The masks of a Transformer
 #
-# Token 0 is padding. The encoder's self-attention and the decoder's cross-attention may not attend to padded source positions (the padding mask: a column of zeros per pad); the decoder's self-attention may not look ahead (the causal mask: lower triangular). A decoder query sees the keys where both allow it. kerasdl's `TransformerBlock` builds both from the token ids.
+# Token 0 is padding. The encoder's self-attention and the decoder's cross-attention may not attend to padded source positions (the padding mask: a column of zeros per pad); the decoder's self-attention may not look ahead (the causal mask: lower triangular). A decoder query sees the keys where both allow it. kerasdl's `TransformerBlock` builds both from the token ids. White: may attend; black: masked out (a score of −∞ before the softmax).
 
 # %%
 source = np.array([7, 3, 12, 9, 0, 0])  # four tokens, two pads

@@ -47,7 +47,7 @@ snapshots = {}
 snapshot = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: snapshots.update({epoch + 1: gan.generate(1000)}))
 compile_model(gan, task='adversarial', lr=1e-3)  # not train_model: it would rescale images from [0, 1] to [-1, 1]
 history = gan.fit(points, batch_size=256, epochs=8 if QUICK else 30, verbose=0, callbacks=[snapshot])
-shown = sorted(snapshots)[:: max(1, len(snapshots) // 4)][-4:]
+shown = sorted({int(round(e)) for e in np.linspace(1, max(snapshots), 4)})
 fig, axes = plt.subplots(1, len(shown), figsize=(3 * len(shown), 3), sharex=True, sharey=True)
 for ax, epoch in zip(axes, shown):
     ax.scatter(*snapshots[epoch].T, s=2, alpha=0.4)

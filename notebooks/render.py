@@ -1,12 +1,15 @@
 """Refresh the committed notebooks: pair each jupytext source with its .ipynb, run it in
 full (not quick) mode on one backend (in a scratch directory, where its figure files go),
-and keep its outputs minus the backends' start-up log noise.
+and keep its outputs minus the backends' start-up log noise; figures at 72 dpi as
+256-colour PNGs, small enough for a repository.
 
     python notebooks/render.py [--backend jax] [NN_name.py ...]   (default: every notebook)
 """
 
 import argparse
+import base64
 import glob
+import io
 import os
 import re
 import tempfile
@@ -20,9 +23,24 @@ NOISE = re.compile(r"^(WARNING: All log messages|[IWE]\d{4} |.*oneDNN custom ope
                    r".*cuda|.*rebuild TensorFlow|.*This TensorFlow binary|To enable the)")
 
 
+def small_png(png):
+    """A base64 PNG quantized to 256 colours."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    image = Image.open(io.BytesIO(base64.b64decode(png))).convert("RGB")
+    image.quantize(256, dither=Image.Dither.NONE).save(out, "PNG", optimize=True)
+    return base64.b64encode(out.getvalue()).decode()
+
+
 def render(source, backend):
     notebook = jupytext.read(source)
-    os.environ.update(KERAS_BACKEND=backend, KERASDL_QUICK="0", TF_CPP_MIN_LOG_LEVEL="2")
+    profile = os.path.join(tempfile.mkdtemp(), "profile_default")
+    os.makedirs(profile)
+    with open(os.path.join(profile, "ipython_kernel_config.py"), "w") as f:
+        f.write('c.InlineBackend.print_figure_kwargs = {"bbox_inches": "tight", "dpi": 72}\n')
+    os.environ.update(KERAS_BACKEND=backend, KERASDL_QUICK="0", TF_CPP_MIN_LOG_LEVEL="2",
+                      IPYTHONDIR=os.path.dirname(profile))
     start = time.perf_counter()
     NotebookClient(notebook, timeout=3600, kernel_name="python3",
                    resources={"metadata": {"path": tempfile.mkdtemp()}}).execute()
@@ -35,6 +53,8 @@ def render(source, backend):
                                          if not NOISE.match(line))
                 if not output["text"]:
                     continue
+            if "image/png" in output.get("data", {}):
+                output["data"]["image/png"] = small_png(output["data"]["image/png"])
             outputs.append(output)
         cell.outputs = outputs
     jupytext.write(notebook, source[: -len(".py")] + ".ipynb")
