@@ -26,6 +26,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import time
@@ -368,27 +369,44 @@ def main():
     args = parser.parse_args()
     args.load = os.getloadavg()[0]  # before anything of ours runs: the machine's own load
 
-    results = {}
+    results, failed = {}, {}
     for workload in args.workloads:
         impls = implementations(workload, args.compile, args.jit, args.plain_keras)
         runs = {impl: [] for impl, _ in impls}
         for _ in range(args.rounds):
-            for impl, backend in impls:
-                row = run_worker([sys.executable, __file__], backend,
-                                 dict(impl=impl, workload=workload, steps=args.steps,
-                                      epochs=args.epochs))
+            for impl, backend in [i for i in impls if i[0] not in failed.get(workload, {})]:
+                try:
+                    row = run_worker([sys.executable, __file__], backend,
+                                     dict(impl=impl, workload=workload, steps=args.steps,
+                                          epochs=args.epochs))
+                except RuntimeError as err:
+                    if "+" not in impl:  # only a lever may fail and be reported as failed
+                        raise
+                    why = _last_error(str(err))
+                    print(f"{workload:<12} {impl:<20} failed: {why}", file=sys.stderr,
+                          flush=True)
+                    runs.pop(impl, None)
+                    failed.setdefault(workload, {})[impl] = why
+                    continue
                 runs[impl].append(row)
                 print(f"{workload:<12} {impl:<20} {row['ms_per_step']:8.1f} ms/step "
                       f"(load {row['load']})", file=sys.stderr, flush=True)
         _check_params(workload, runs)
         results[workload] = runs
-    table = _table(results, args)
+    table = _table(results, args, failed)
     print(table)
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
     with open(args.output, "w") as f:
         f.write(table + "\n")
     with open(args.output.replace(".md", ".json"), "w") as f:
         json.dump(results, f, indent=1)
+
+
+def _last_error(stderr):
+    """The last ``SomeError: message`` line of a traceback, without terminal colours."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in stderr.splitlines()]
+    errors = [line for line in lines if re.match(r"^\w*(Error|Exception)\b", line)]
+    return errors[-1] if errors else lines[-1]
 
 
 def _check_params(workload, runs):
@@ -402,11 +420,12 @@ def _check_params(workload, runs):
                                  f"kerasdl {reference:,} (+{extra} expected)")
 
 
-def _table(results, args):
+def _table(results, args, failed):
     impls = ["pytorch", "kerasdl[torch]", "kerasdl[jax]", "kerasdl[tensorflow]", "flax",
              "pytorch-compile", "kerasdl[tensorflow]+xla", "kerasdl[torch]+compile",
              *(f"keras[{b}]" for b in BACKENDS)]
-    used = [i for i in impls if any(i in runs for runs in results.values())]
+    used = [i for i in impls if any(i in runs for runs in results.values())
+            or any(i in f for f in failed.values())]
     flags = "".join(f" --{name.replace('_', '-')}" for name in ("compile", "jit", "plain_keras")
                     if getattr(args, name))
     lines = [f"ms per training step (median over {args.rounds} interleaved rounds of "
@@ -423,7 +442,7 @@ def _table(results, args):
         cells = []
         for impl in used:
             if impl not in runs:
-                cells.append("")
+                cells.append("failed" if impl in failed.get(workload, {}) else "")
                 continue
             ms = statistics.median(r["ms_per_step"] for r in runs[impl])
             ratio = statistics.median(r["ms_per_step"] / b for r, b in zip(runs[impl], base))
@@ -431,6 +450,8 @@ def _table(results, args):
         warmup = "/".join(f"{max(r['warmup_s'] for r in runs[f'kerasdl[{b}]']):.1f}"
                           for b in BACKENDS)
         lines.append(f"| {workload} | " + " | ".join(cells) + f" | {warmup} |")
+    lines += [""] + [f"{workload} {impl} failed: {why}" for workload, impls in failed.items()
+                     for impl, why in impls.items()]
     return "\n".join(lines)
 
 
