@@ -3,6 +3,7 @@
 
     python benchmarks/backends.py [--workloads lenet5 lstm ...] [--rounds 3] [--compile]
                                   [--jit] [--plain-keras] [--output FILE]
+    python benchmarks/backends.py --tuner [--rounds 3]
 
 Every (implementation, backend) runs in a fresh process, the implementations interleaved
 round after round; each run trains one warm-up epoch (reported as compile time) and
@@ -16,6 +17,10 @@ Levers (extra columns): ``--jit`` also runs kerasdl with Keras's ``jit_compile=T
 TensorFlow (XLA, which Keras leaves off on a CPU) and on PyTorch (`torch.compile`);
 ``--plain-keras`` runs LeNet-5 written directly in Keras (no kerasdl builder) on every
 backend, to show what the builder costs.
+
+``--tuner`` times a KerasTuner search instead: 8 trials of 3 epochs of an MLP on the 8x8
+digits (`kerasdl.tuning.search`, random search), per backend; seconds per trial, model
+building and compilation included, which is what a search pays for.
 
 Plain PyTorch runs with denormals flushed to zero, as TensorFlow, XLA and kerasdl on
 PyTorch do; ``KEEP_DENORMALS=1`` runs it with PyTorch's default instead.
@@ -326,10 +331,49 @@ def run_flax(workload, steps, epochs):
             "threads": os.cpu_count(), "peak_rss_mb": peak_rss_mb()}
 
 
+def run_tuner(trials=8, epochs=3):
+    import tempfile
+
+    import keras
+
+    from kerasdl.tuning import search
+
+    start = time.perf_counter()
+    search("mlp", tuner="random", dataset="digits", max_trials=trials, epochs=epochs,
+           directory=tempfile.mkdtemp(), verbose=0)
+    seconds = time.perf_counter() - start
+    return {"backend": keras.backend.backend(), "trials": trials, "epochs": epochs,
+            "seconds": seconds, "s_per_trial": seconds / trials, "peak_rss_mb": peak_rss_mb()}
+
+
+def tuner_table(rounds):
+    """`run_tuner` on each backend, each in a fresh process, rounds interleaved."""
+    rows = {b: [] for b in BACKENDS}
+    for _ in range(rounds):
+        for backend in BACKENDS:
+            rows[backend].append(run_worker([sys.executable, __file__], backend,
+                                            dict(impl="tuner", workload="tuner", steps=8,
+                                                 epochs=3)))
+            print(f"tuner {backend:<11} {rows[backend][-1]['s_per_trial']:.2f} s/trial",
+                  file=sys.stderr, flush=True)
+    best = min(statistics.median(r["s_per_trial"] for r in runs) for runs in rows.values())
+    lines = [f"KerasTuner random search, 8 trials x 3 epochs of an MLP on the 8x8 digits "
+             f"(median of {rounds} interleaved rounds; {datetime.date.today()}, "
+             f"`python benchmarks/backends.py --tuner --rounds {rounds}`)", "",
+             "| backend | s per trial | vs fastest | peak MB |", "|---|---:|---:|---:|"]
+    for backend, runs in rows.items():
+        s = statistics.median(r["s_per_trial"] for r in runs)
+        lines.append(f"| {backend} | {s:.2f} | {s / best:.2f}x | "
+                     f"{max(r['peak_rss_mb'] for r in runs):.0f} |")
+    return "\n".join(lines), rows
+
+
 # ---- the harness ----------------------------------------------------------------------
 
 
 def _work(impl, workload, steps, epochs):
+    if impl == "tuner":
+        return run_tuner(steps, epochs)
     if impl.startswith(("kerasdl", "keras[")):
         return run_kerasdl(workload, steps, epochs, jit_compile=True if "+" in impl else None,
                            plain=impl.startswith("keras["))
@@ -364,10 +408,20 @@ def main():
                         "on TensorFlow (XLA) and PyTorch (torch.compile)")
     parser.add_argument("--plain-keras", action="store_true", help="also LeNet-5 written "
                         "directly in Keras, on every backend")
+    parser.add_argument("--tuner", action="store_true", help="time a KerasTuner search per "
+                        "backend instead")
     parser.add_argument("--output", default=os.path.join(os.path.dirname(__file__), "results",
                                                          "backends.md"))
     args = parser.parse_args()
     args.load = os.getloadavg()[0]  # before anything of ours runs: the machine's own load
+    if args.tuner:
+        table, rows = tuner_table(args.rounds)
+        print(table)
+        with open(args.output, "w") as f:
+            f.write(table + "\n")
+        with open(args.output.replace(".md", ".json"), "w") as f:
+            json.dump(rows, f, indent=1)
+        return
 
     results, failed = {}, {}
     for workload in args.workloads:
