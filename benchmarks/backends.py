@@ -39,8 +39,8 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from kerasdl.benchmark import (BACKENDS, peak_rss_mb, run_worker, time_fit,  # noqa: E402
-                               worker)
+from kerasdl.benchmark import (BACKENDS, compare, peak_rss_mb, run_worker,  # noqa: E402
+                               summary, time_fit, worker)
 
 # name: (kerasdl model, builder arguments, data, task, batch size, what the peers
 # count differently); data is (kind, shape) made by `_data`.
@@ -348,30 +348,25 @@ def run_tuner(trials=8, epochs=3):
 
 def tuner_table(rounds):
     """`run_tuner` on each backend, each in a fresh process, rounds interleaved."""
-    rows = {b: [] for b in BACKENDS}
-    for _ in range(rounds):
-        for backend in BACKENDS:
-            rows[backend].append(run_worker([sys.executable, __file__], backend,
-                                            dict(impl="tuner", workload="tuner", steps=8,
-                                                 epochs=3)))
-            print(f"tuner {backend:<11} {rows[backend][-1]['s_per_trial']:.2f} s/trial",
-                  file=sys.stderr, flush=True)
-    best = min(statistics.median(r["s_per_trial"] for r in runs) for runs in rows.values())
+    rows = compare("tuner", rounds=rounds, command=[sys.executable, __file__], impl="tuner",
+                   steps=8, epochs=3)
+    medians, _ = summary(rows, key="s_per_trial")
+    best = min(medians.values())
     lines = [f"KerasTuner random search, 8 trials x 3 epochs of an MLP on the 8x8 digits "
              f"(median of {rounds} interleaved rounds; {datetime.date.today()}, "
              f"`python benchmarks/backends.py --tuner --rounds {rounds}`)", "",
              "| backend | s per trial | vs fastest | peak MB |", "|---|---:|---:|---:|"]
     for backend, runs in rows.items():
-        s = statistics.median(r["s_per_trial"] for r in runs)
-        lines.append(f"| {backend} | {s:.2f} | {s / best:.2f}x | "
-                     f"{max(r['peak_rss_mb'] for r in runs):.0f} |")
+        lines.append(f"| {backend} | {medians[backend]:.2f} | {medians[backend] / best:.2f}x "
+                     f"| {max(r['peak_rss_mb'] for r in runs):.0f} |")
     return "\n".join(lines), rows
 
 
 # ---- the harness ----------------------------------------------------------------------
 
 
-def _work(impl, workload, steps, epochs):
+def _work(impl, steps, epochs, workload=None, name=None):
+    """One run of `impl`; `name` is the workload as `compare` sends it (the tuner's)."""
     if impl == "tuner":
         return run_tuner(steps, epochs)
     if impl.startswith(("kerasdl", "keras[")):

@@ -82,9 +82,12 @@ def time_model(name, *, batch_size=None, steps=20, epochs=3, seed=0, **model_kwa
                                        steps=steps, epochs=epochs, lr=recipe.lr)}
 
 
-def compare(name, backends=BACKENDS, *, rounds=1, **options):
+def compare(name, backends=BACKENDS, *, rounds=1, command=None, **options):
     """`time_model(name, **options)` on each backend, each run in a fresh process, the
-    backends interleaved over `rounds`. Returns {backend: [row per round]}."""
+    backends interleaved over `rounds`. Returns {backend: [row per round]}.
+
+    `command` runs another worker (`run_worker`) with the request ``{"name": name,
+    **options}`` instead of `time_model` (the benchmark scripts' own measures)."""
     unknown = [b for b in backends if b not in BACKENDS]
     if unknown or not backends:
         raise ValueError(f"`backends` must be some of {list(BACKENDS)}; received {backends!r}.")
@@ -93,8 +96,9 @@ def compare(name, backends=BACKENDS, *, rounds=1, **options):
     rows = {b: [] for b in backends}
     for _ in range(rounds):
         for backend in backends:
-            rows[backend].append(run_worker([sys.executable, "-m", "kerasdl.benchmark"],
-                                            backend, {"name": name, **options}))
+            rows[backend].append(run_worker(
+                command or [sys.executable, "-m", "kerasdl.benchmark"], backend,
+                {"name": name, **options}))
     return rows
 
 
@@ -130,9 +134,9 @@ def worker(function):
     print(json.dumps(answer))
 
 
-def summary(rows):
-    """Median ms per step of each backend over its rounds, and a one-line verdict."""
-    medians = {b: statistics.median(r["ms_per_step"] for r in runs) for b, runs in rows.items()}
+def summary(rows, key="ms_per_step"):
+    """Median `key` (a time) of each backend over its rounds, and a one-line verdict."""
+    medians = {b: statistics.median(r[key] for r in runs) for b, runs in rows.items()}
     best = min(medians, key=medians.get)
     others = ", ".join(f"{b} {medians[b] / medians[best]:.2f}x slower"
                        for b in medians if b != best)
