@@ -57,11 +57,21 @@ def test_triton_repository_and_predict_agree_from_keras_and_onnx(rng, tmp_path, 
     model.save(tmp_path / "lenet5.keras")
     assert cli.main(["export", str(tmp_path / "lenet5.keras"), "--triton",
                      str(tmp_path / "triton")]) == 0
-    config = (tmp_path / "triton" / "lenet5" / "config.pbtxt").read_text()
-    assert (tmp_path / "triton" / "lenet5" / "1" / "model.onnx").is_file()
-    assert 'platform: "onnxruntime_onnx"' in config and "max_batch_size: 64" in config
-    assert "data_type: TYPE_FP32" in config and "dims: [28, 28, 1]" in config
-    assert "dims: [3]" in config  # three classes, batch axis left to Triton
+    import onnx
+    from google.protobuf import text_format
+    from tritonclient.grpc import model_config_pb2  # Triton's own schema (see .ci/run)
+
+    config = text_format.Parse((tmp_path / "triton" / "lenet5" / "config.pbtxt").read_text(),
+                               model_config_pb2.ModelConfig())
+    graph = onnx.load(tmp_path / "triton" / "lenet5" / "1" / "model.onnx").graph
+    assert (config.name, config.platform, config.max_batch_size) == \
+        ("lenet5", "onnxruntime_onnx", 64)
+    fp32 = model_config_pb2.DataType.TYPE_FP32
+    # dims without the batch axis, which Triton adds: 28x28x1 images in, three classes out
+    assert [(t.name, t.data_type, list(t.dims)) for t in config.input] == \
+        [(graph.input[0].name, fp32, [28, 28, 1])]
+    assert [(t.name, t.data_type, list(t.dims)) for t in config.output] == \
+        [(graph.output[0].name, fp32, [3])]
 
     x = example(spec, rng, 4)[0]
     np.save(tmp_path / "x.npy", x)
