@@ -81,6 +81,10 @@ def _parser():
                    "parallel (JAX, Transformers)")
     p.add_argument("--cpu-devices", type=int,
                    help="split the CPU into N devices (to try --distribute on a CPU)")
+    p.add_argument("--coordinator", metavar="HOST:PORT",
+                   help="several hosts (JAX): process 0's address, the same in every process")
+    p.add_argument("--num-processes", type=int, help="several hosts: how many processes")
+    p.add_argument("--process-id", type=int, help="several hosts: this process, 0 to N-1")
 
     p = command("evaluate", help="evaluate a trained model on a test set")
     p.add_argument("path", help="a run directory (kerasdl train --output) or a .keras file")
@@ -227,6 +231,28 @@ def _positive(value, flag):
     return value
 
 
+def _hosts(args):
+    """Whether the command is one of several processes (hosts) training together; checks
+    the flags that say so (all or none, and a --distribute that spans hosts)."""
+    flags = {"--coordinator": args.coordinator, "--num-processes": args.num_processes,
+             "--process-id": args.process_id}
+    if all(v is None for v in flags.values()):
+        return False
+    missing = [k for k, v in flags.items() if v is None]
+    if missing:
+        raise ValueError(f"Several hosts need --coordinator, --num-processes and --process-id "
+                         f"together; missing {', '.join(missing)}.")
+    if not 0 <= args.process_id < _positive(args.num_processes, "--num-processes"):
+        raise ValueError(f"--process-id must be 0 to {args.num_processes - 1} (one per "
+                         f"process); received {args.process_id}.")
+    if args.distribute is None:
+        args.distribute = "data"
+    if args.distribute != "data":
+        raise ValueError(f"Several hosts train data parallel (--distribute data); "
+                         f"--distribute {args.distribute} runs on the devices of one host.")
+    return True
+
+
 def _train(args):
     import contextlib
 
@@ -234,6 +260,8 @@ def _train(args):
 
     if args.cpu_devices is not None:  # before the backend starts
         distribution.cpu_devices(_positive(args.cpu_devices, "--cpu-devices"))
+    if _hosts(args):
+        distribution.initialize(args.coordinator, args.num_processes, args.process_id)
 
     spec = registry.get_spec(args.name)
     model_args = dict(args.arg)
@@ -280,6 +308,10 @@ def _train(args):
                                        verbose=2)
         seconds = time.perf_counter() - start
 
+    if distribution.process_index():
+        print(f"kerasdl: process {args.process_id} of {args.num_processes} done; process 0 "
+              f"writes the run to {output}")
+        return 0
     model.save(os.path.join(output, "model.keras"))
     plot_history(history, os.path.join(output, "history.png"))
     metrics.update(model=args.name, dataset=recipe.dataset, backend=keras.backend.backend(),

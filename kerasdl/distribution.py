@@ -8,8 +8,9 @@
   across them, the weights replicated); ``"model"`` is `keras.distribution.ModelParallel`
   on a (batch, model) mesh, with the Transformers' attention heads and feed-forward
   widths sharded over the "model" axis (`transformer_layout_map`, Megatron-style).
-  Several hosts: `initialize` in every process first; each then fits its `shard` of the
-  data with ``batch_size // processes()``.
+  Several hosts: `initialize` in every process first (`kerasdl train --coordinator`);
+  `kerasdl.training.Batches` then feeds each process its share of every global batch, and
+  `train_model` writes from process 0 (`process_directory`) and evaluates a `local_copy`.
 - TensorFlow: ``"data"`` is `tf.distribute.MirroredStrategy` over every device.
 - PyTorch: refused. Keras 3.15's `fit` has no DistributedDataParallel; PyTorch's own DDP
   needs a training loop of its own (Keras's DDP guide writes one), which would give up
@@ -94,25 +95,115 @@ def processes():
     return jax.process_count()
 
 
-def shard(x, batch_size):
-    """This process's share of every global batch of `x` (an array or a list of arrays),
-    in order: with P processes, batch b's rows ``[b*B + p*B/P, b*B + (p+1)*B/P)`` for
-    process p; a last partial batch is left out, so that every process takes the same
-    steps. Pass it to `fit` with ``batch_size // processes()``. One process: `x` itself."""
-    count = processes()
-    if count == 1:
-        return x
+def process_index():
+    """This process's index among those training together (0 when alone)."""
+    if processes() == 1:
+        return 0
     import jax
 
-    index = jax.process_index()
-    if batch_size % count:
-        raise ValueError(f"batch_size={batch_size} does not split over {count} processes.")
-    part = batch_size // count
+    return jax.process_index()
+
+
+def replicas():
+    """How many model replicas the active JAX distribution splits each batch over (the
+    size of its mesh's batch axis); 1 without one. (TensorFlow's MirroredStrategy splits
+    batches of any size itself.)"""
+    import keras
+
+    if keras.backend.backend() != "jax" or keras.distribution.distribution() is None:
+        return 1
+    mesh = keras.distribution.distribution().device_mesh
+    return mesh.shape[mesh.axis_names.index(keras.distribution.distribution().batch_dim_name)]
+
+
+def split_batch(size):
+    """How one global batch of `size` rows is fed: ``(kept, part)``, the rows kept (a
+    multiple of the replicas, so that each device gets as many; at most ``replicas() - 1``
+    are left out, and none without a distribution) and the slice of them this process
+    feeds (with P processes, process p's contiguous P-th)."""
+    kept = size // replicas() * replicas()
+    count, index = processes(), process_index()
+    return kept, slice(index * kept // count, (index + 1) * kept // count)
+
+
+def shard(x, batch_size):
+    """This process's share of every global batch of `x` (an array or a list of arrays),
+    in order (`split_batch` of each). Pass it to `fit` with ``batch_size // processes()``;
+    `kerasdl.training.Batches` does this itself. One process: `x` itself."""
+    if processes() == 1:
+        return x
+    if batch_size % processes():
+        raise ValueError(f"batch_size={batch_size} does not split over {processes()} "
+                         f"processes.")
     length = len(x[0]) if isinstance(x, (list, tuple)) else len(x)
-    rows = np.concatenate([np.arange(start + index * part, min(start + (index + 1) * part,
-                                                                 length))
-                           for start in range(0, length - batch_size + 1, batch_size)])
+    rows = []
+    for start in range(0, length, batch_size):
+        batch = np.arange(start, min(start + batch_size, length))
+        kept, part = split_batch(len(batch))
+        rows.append(batch[:kept][part])
+    rows = np.concatenate(rows)
     return [a[rows] for a in x] if isinstance(x, (list, tuple)) else x[rows]
+
+
+@contextlib.contextmanager
+def outside():
+    """Set the active JAX distribution aside: what runs inside stays on this process's own
+    devices (`local_copy`), and nothing in it waits for the other processes."""
+    import keras
+
+    active = keras.distribution.distribution() if keras.backend.backend() == "jax" else None
+    if active is None:
+        yield
+        return
+    keras.distribution.set_distribution(None)
+    try:
+        yield
+    finally:
+        keras.distribution.set_distribution(active)
+
+
+def local_copy(model):
+    """`model` (weights and optimizer state) on this process's own devices: what evaluation
+    runs on, inside `outside()`, when several processes trained together, since a
+    prediction of the distributed model spans devices no single process can read. The
+    weights are replicated (data parallel), so each process has them all."""
+    import tempfile
+
+    from kerasdl.registry import load_model
+
+    with outside(), tempfile.TemporaryDirectory() as scratch:
+        model.save(os.path.join(scratch, "model.keras"))
+        return load_model(os.path.join(scratch, "model.keras"))
+
+
+def process_directory(output_dir):
+    """Where this process writes while training: `output_dir` in process 0 (or when alone);
+    in the others a scratch directory holding a copy of process 0's backup. Every process
+    saves when process 0 saves (a save of a distributed model is a step they take
+    together, as TensorFlow's multi-worker guide has it), and only process 0's files are
+    kept. Every process must see process 0's backup (a filesystem the hosts share) to
+    resume with it; a process that does not is an error, not a hang."""
+    if output_dir is None or processes() == 1:
+        return output_dir
+    from jax.experimental import multihost_utils
+
+    backup = os.path.join(output_dir, "backup")
+    found = multihost_utils.process_allgather(
+        np.asarray(os.path.isdir(backup) and bool(os.listdir(backup))))
+    if found.any() and not found.all():
+        raise ValueError(
+            f"Processes {np.flatnonzero(found).tolist()} find the backup {backup} and "
+            f"processes {np.flatnonzero(~found).tolist()} do not: to resume, every process "
+            f"must see it; put the output directory on a filesystem every host shares.")
+    if process_index() == 0:
+        return output_dir
+    import shutil
+    import tempfile
+
+    scratch = tempfile.mkdtemp(prefix=f"kerasdl-process{process_index()}-")
+    if found.all():
+        shutil.copytree(backup, os.path.join(scratch, "backup"))
+    return scratch
 
 
 def transformer_layout_map(mesh):

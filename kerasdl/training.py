@@ -10,11 +10,13 @@ ops, which on JAX's CPU build made a LeNet-5 run about 20x slower.
 
 import math
 import os
+import shutil
 
 import keras
 import numpy as np
 from keras import ops
 
+from kerasdl import distribution
 from kerasdl._checks import closest
 from kerasdl.backend import compat
 from kerasdl.recipe import Recipe
@@ -61,39 +63,51 @@ class Batches(keras.utils.PyDataset):
     backend (`fit`'s own shuffling draws from the backend's generator), and optionally
     randomly shifted, rotated and zoomed images.
 
+    Under a JAX distribution each batch keeps a multiple of the model replicas' rows (the
+    last one may lose a few), and with several processes each process feeds its own share
+    of every batch (`kerasdl.distribution.split_batch`): every process draws the same order
+    and the whole batch's augmentation, so the run is the one a single device makes.
+
     Args:
         x: inputs: an array, or a list of arrays for a model of several inputs.
         y: targets (None: batches of inputs alone, as a GAN or a VAE fits).
-        batch_size: batch size.
+        batch_size: batch size (the global one, over every device and process).
         seed: seeds the order and the augmentation.
         augment: None, or `random_affine`'s keyword arguments ({} for its defaults): the
             images of `x` (N, H, W, C) are augmented.
         reconstruct: the targets are the (augmented) inputs themselves (autoencoders).
+        shuffle: False: the rows in their order (validation data).
     """
 
-    def __init__(self, x, y, batch_size, *, seed=0, augment=None, reconstruct=False):
+    def __init__(self, x, y, batch_size, *, seed=0, augment=None, reconstruct=False,
+                 shuffle=True):
         super().__init__()
         self.x, self.y, self.batch_size, self.augment = x, y, batch_size, augment
-        self.reconstruct = reconstruct
+        self.reconstruct, self.shuffle = reconstruct, shuffle
         self.rng = np.random.default_rng(seed)
         self.size = len(x[0]) if isinstance(x, (list, tuple)) else len(x)
-        self.order = self.rng.permutation(self.size)
+        self.order = self.rng.permutation(self.size) if shuffle else np.arange(self.size)
+        self.last_kept = distribution.split_batch(self.size % batch_size)[0]
 
     def __len__(self):
-        return math.ceil(self.size / self.batch_size)
+        return self.size // self.batch_size + bool(self.last_kept)
 
     def __getitem__(self, index):
         idx = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        kept, part = distribution.split_batch(len(idx))
+        idx = idx[:kept]
         # a tuple, not a list: TensorFlow's adapter types each batch, and takes no list
         x = tuple(a[idx] for a in self.x) if isinstance(self.x, (list, tuple)) else self.x[idx]
         if self.augment is not None:
             x = random_affine(x, self.rng, **self.augment)
+        x = tuple(a[part] for a in x) if isinstance(x, tuple) else x[part]
         if self.reconstruct:
             return x, x
-        return (x,) if self.y is None else (x, self.y[idx])
+        return (x,) if self.y is None else (x, self.y[idx][part])
 
     def on_epoch_end(self):
-        self.order = self.rng.permutation(self.size)
+        if self.shuffle:
+            self.order = self.rng.permutation(self.size)
 
 
 # Loss and metrics of each task; None: the model computes its own loss (GAN, VAE).
@@ -387,21 +401,33 @@ def train_model(model, train, test=None, *, recipe=None, seed=0, output_dir=None
     fit, val = task_data(task, fit, val, conditional=getattr(model, "num_classes", None))
     batches = Batches(*fit, recipe.batch_size, seed=seed, augment={} if recipe.augment
                       else None, reconstruct=task == "reconstruction")
-    callbacks = training_callbacks(recipe, output_dir, validate=validate,
+    writes_to = distribution.process_directory(output_dir)  # several processes: see there
+    callbacks = training_callbacks(recipe, writes_to, validate=validate,
                                    tensorboard=tensorboard) + list(callbacks or [])
-    history = model.fit(batches, epochs=recipe.epochs, shuffle=False, verbose=verbose,
-                        callbacks=callbacks,  # Batches shuffles, seeded
-                        validation_data=val)
-    if callbacks[0].where is not None:
-        raise _diverged(callbacks[0].where, recipe, output_dir)
-    metrics = _history_metrics(history, recipe if validate else None)
-    metrics["split_sizes"] = {"train": _length(fit[0]), "validation": _length(val[0]) if val
-                              else 0, "test": _length(test[0]) if test is not None else 0}
-    if test is not None:
-        from kerasdl.evaluation import evaluate
+    try:
+        history = model.fit(batches, epochs=recipe.epochs, shuffle=False, verbose=verbose,
+                            callbacks=callbacks,  # Batches shuffles, seeded
+                            validation_data=None if val is None else
+                            Batches(*val, recipe.batch_size, shuffle=False))
+        if callbacks[0].where is not None:
+            raise _diverged(callbacks[0].where, recipe, output_dir)
+        metrics = _history_metrics(history, recipe if validate else None)
+        metrics["split_sizes"] = {"train": _length(fit[0]), "validation": _length(val[0])
+                                  if val else 0,
+                                  "test": _length(test[0]) if test is not None else 0}
+        if test is not None:
+            from kerasdl.evaluation import evaluate
 
-        scores = evaluate(model, test, task=task, output_dir=output_dir)
-        metrics.update({f"test_{k}": v for k, v in scores.items()})
+            if distribution.processes() == 1:
+                scores = evaluate(model, test, task=task, output_dir=writes_to)
+            else:  # each process a copy on its own devices
+                with distribution.outside():
+                    scores = evaluate(distribution.local_copy(model), test, task=task,
+                                      output_dir=writes_to)
+            metrics.update({f"test_{k}": v for k, v in scores.items()})
+    finally:
+        if writes_to != output_dir:  # another process's scratch copy
+            shutil.rmtree(writes_to, ignore_errors=True)
     return history, metrics
 
 

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from kerasdl import distribution
+from kerasdl import cli, distribution
 
 BACKEND = keras.backend.backend()
 
@@ -159,3 +159,55 @@ def test_two_processes_as_two_hosts_follow_the_loss_curve_of_one():
         assert result["devices"] == 4 and result["local"] == 2
         assert len(result["parallel"]) == 20 and result["single"][-1] < result["single"][0]
         np.testing.assert_allclose(result["parallel"], result["single"], rtol=1e-4)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(BACKEND != "jax", reason="several processes train through JAX's runtime")
+def test_kerasdl_train_on_two_hosts_is_the_run_of_one_device(tmp_path):
+    """`kerasdl train` in two processes on 127.0.0.1, two CPU devices each: the same epochs
+    and test figures as one device, and the files of one run, written by process 0 alone
+    (process 1's scratch copies removed)."""
+    import csv
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{s.getsockname()[1]}"
+    (tmp_path / "scratch").mkdir()
+    args = ["train", "mlp", "--epochs", "2", "--output", str(tmp_path / "hosts"),
+            "--cpu-devices", "2", "--coordinator", address, "--num-processes", "2"]
+    env = {**os.environ, "KERAS_BACKEND": "jax", "TMPDIR": str(tmp_path / "scratch")}
+    workers = [subprocess.Popen([sys.executable, "-m", "kerasdl", *args, "--process-id", str(i)],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True) for i in range(2)]
+    for worker in workers:
+        out, err = worker.communicate(timeout=600)
+        assert worker.returncode == 0, err[-3000:]
+    assert "data parallel over 4 devices" in out and "process 0 writes the run" in out
+    assert cli.main(["train", "mlp", "--epochs", "2", "--output", str(tmp_path / "one")]) == 0
+
+    def figures(run):
+        with open(run / "log.csv") as f:
+            logged = [float(v) for row in csv.DictReader(f) for v in row.values()]
+        tested = json.loads((run / "metrics.json").read_text())
+        return logged + [v for k, v in tested.items() if k.startswith("test_")
+                         and isinstance(v, float)]
+
+    np.testing.assert_allclose(figures(tmp_path / "hosts"), figures(tmp_path / "one"),
+                               rtol=1e-4)
+    assert sorted(os.listdir(tmp_path / "hosts")) == sorted(os.listdir(tmp_path / "one"))
+    assert os.listdir(tmp_path / "scratch") == []
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--num-processes", "2"], "need --coordinator, --num-processes and --process-id together; "
+                               "missing --coordinator, --process-id"),
+    (["--coordinator", "h:1", "--num-processes", "2", "--process-id", "2"],
+     "--process-id must be 0 to 1 (one per process); received 2"),
+    (["--coordinator", "h:1", "--num-processes", "2", "--process-id", "0", "--distribute",
+      "model"], "Several hosts train data parallel (--distribute data); --distribute model"),
+])
+def test_bad_host_flags_are_named(flags, message):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["train", "mlp", *flags])
+    assert message in str(stop.value.code)

@@ -33,6 +33,31 @@ def test_batches_cover_the_data_once_per_epoch_in_a_seeded_order(rng):
     assert not all(np.array_equal(a, data[i][1]) for i, a in enumerate(first))
 
 
+def test_batches_feed_each_process_its_share_of_whole_replica_batches(rng, monkeypatch):
+    """4 model replicas: batches of 6 rows keep 4 (one per replica), and a last batch of 2
+    rows, which cannot feed 4 replicas, is left out. With 2 processes each feeds its half
+    of every batch, and both halves together are the batches of one process, augmentation
+    included (each process draws the whole batch's)."""
+    from kerasdl import distribution
+
+    x = rng.random((14, 8, 8, 1)).astype("float32")
+    monkeypatch.setattr(distribution, "replicas", lambda: 4)
+
+    def batches(processes, index, **options):
+        monkeypatch.setattr(distribution, "processes", lambda: processes)
+        monkeypatch.setattr(distribution, "process_index", lambda: index)
+        data = Batches(x, np.arange(14), batch_size=6, **options)
+        return [data[i] for i in range(len(data))]
+
+    whole = batches(1, 0, augment={})
+    assert [len(labels) for _, labels in whole] == [4, 4]
+    halves = [batches(2, p, augment={}) for p in range(2)]
+    for i, (images, labels) in enumerate(whole):
+        np.testing.assert_array_equal(np.concatenate([h[i][1] for h in halves]), labels)
+        np.testing.assert_array_equal(np.concatenate([h[i][0] for h in halves]), images)
+    assert [list(labels) for _, labels in batches(2, 1, shuffle=False)] == [[2, 3], [8, 9]]
+
+
 def test_textbook_2_16_2_mlp_learns_make_moons():
     keras.utils.set_random_seed(0)
     model = kerasdl.build("mlp", input_shape=(2,), hidden_units=(16,))
