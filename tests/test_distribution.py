@@ -161,6 +161,28 @@ def test_two_processes_as_two_hosts_follow_the_loss_curve_of_one():
         np.testing.assert_allclose(result["parallel"], result["single"], rtol=1e-4)
 
 
+def train_on_two_hosts(outputs, scratch):
+    """`kerasdl train mlp` for 2 epochs as two processes on 127.0.0.1 (two CPU devices
+    each), process i writing to outputs[i]: [(exit code, stdout, stderr)] per process."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{s.getsockname()[1]}"
+    env = {**os.environ, "KERAS_BACKEND": "jax", "TMPDIR": str(scratch)}
+    workers = [subprocess.Popen(
+        [sys.executable, "-m", "kerasdl", "train", "mlp", "--epochs", "2", "--cpu-devices", "2",
+         "--coordinator", address, "--num-processes", "2", "--process-id", str(i),
+         "--output", str(output)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for i, output in enumerate(outputs)]
+    results = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=600)
+        results.append((worker.returncode, out, err))
+    return results
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(BACKEND != "jax", reason="several processes train through JAX's runtime")
 def test_kerasdl_train_on_two_hosts_is_the_run_of_one_device(tmp_path):
@@ -168,21 +190,11 @@ def test_kerasdl_train_on_two_hosts_is_the_run_of_one_device(tmp_path):
     and test figures as one device, and the files of one run, written by process 0 alone
     (process 1's scratch copies removed)."""
     import csv
-    import socket
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        address = f"127.0.0.1:{s.getsockname()[1]}"
     (tmp_path / "scratch").mkdir()
-    args = ["train", "mlp", "--epochs", "2", "--output", str(tmp_path / "hosts"),
-            "--cpu-devices", "2", "--coordinator", address, "--num-processes", "2"]
-    env = {**os.environ, "KERAS_BACKEND": "jax", "TMPDIR": str(tmp_path / "scratch")}
-    workers = [subprocess.Popen([sys.executable, "-m", "kerasdl", *args, "--process-id", str(i)],
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True) for i in range(2)]
-    for worker in workers:
-        out, err = worker.communicate(timeout=600)
-        assert worker.returncode == 0, err[-3000:]
+    results = train_on_two_hosts([tmp_path / "hosts"] * 2, tmp_path / "scratch")
+    for code, out, err in results:
+        assert code == 0, err[-3000:]
     assert "data parallel over 4 devices" in out and "process 0 writes the run" in out
     assert cli.main(["train", "mlp", "--epochs", "2", "--output", str(tmp_path / "one")]) == 0
 
@@ -197,6 +209,20 @@ def test_kerasdl_train_on_two_hosts_is_the_run_of_one_device(tmp_path):
                                rtol=1e-4)
     assert sorted(os.listdir(tmp_path / "hosts")) == sorted(os.listdir(tmp_path / "one"))
     assert os.listdir(tmp_path / "scratch") == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(BACKEND != "jax", reason="several processes train through JAX's runtime")
+def test_a_host_that_does_not_see_the_backup_stops_instead_of_hanging(tmp_path):
+    """Process 0 has a backup to resume from; process 1 (its own disk) does not: both stop
+    with a message naming the backup instead of waiting for each other forever."""
+    (tmp_path / "shared" / "backup").mkdir(parents=True)
+    (tmp_path / "shared" / "backup" / "training_metadata.json").write_text('{"epoch": 1}')
+    outputs = [tmp_path / "shared", tmp_path / "own"]
+    for (code, _, err), output in zip(train_on_two_hosts(outputs, tmp_path), outputs):
+        assert code == 1 and "Traceback" not in err
+        assert f"Processes [0] find the backup {output / 'backup'} and processes [1] do not" \
+            in err and "a filesystem every host shares" in err
 
 
 @pytest.mark.parametrize("flags,message", [
