@@ -2,7 +2,8 @@
 (and, for LeNet-5 and the LSTM, in plain JAX: Flax + Optax, jit).
 
     python benchmarks/backends.py [--workloads lenet5 lstm ...] [--rounds 3] [--compile]
-                                  [--jit] [--plain-keras] [--output FILE]
+                                  [--jit] [--plain-keras] [--steps-per-execution N]
+                                  [--output FILE]
     python benchmarks/backends.py --tuner [--rounds 3]
 
 Every (implementation, backend) runs in a fresh process, the implementations interleaved
@@ -16,7 +17,8 @@ stdout and to ``benchmarks/results/backends.md``.
 Levers (extra columns): ``--jit`` also runs kerasdl with Keras's ``jit_compile=True`` on
 TensorFlow (XLA, which Keras leaves off on a CPU) and on PyTorch (`torch.compile`);
 ``--plain-keras`` runs LeNet-5 written directly in Keras (no kerasdl builder) on every
-backend, to show what the builder costs.
+backend, to show what the builder costs; ``--steps-per-execution N`` runs kerasdl on
+TensorFlow and JAX with N steps per call of the compiled training function.
 
 ``--tuner`` times a KerasTuner search instead: 8 trials of 3 epochs of an MLP on the 8x8
 digits (`kerasdl.tuning.search`, random search), per backend; seconds per trial, model
@@ -79,7 +81,8 @@ def _data(kind, shape, classes=None, *, n, seed=0):
     return tokens, rng.integers(0, 2, n)
 
 
-def run_kerasdl(workload, steps, epochs, jit_compile=None, plain=False):
+def run_kerasdl(workload, steps, epochs, jit_compile=None, steps_per_execution=1,
+                plain=False):
     import keras
 
     import kerasdl
@@ -91,7 +94,7 @@ def run_kerasdl(workload, steps, epochs, jit_compile=None, plain=False):
     keras.utils.set_random_seed(0)
     model = PLAIN_KERAS[workload]() if plain else kerasdl.build(model_name, **kwargs)
     return time_fit(model, x, y, task=task, batch_size=batch, steps=steps, epochs=epochs,
-                    jit_compile=jit_compile)
+                    jit_compile=jit_compile, steps_per_execution=steps_per_execution)
 
 
 def _plain_keras_lenet5():
@@ -365,24 +368,29 @@ def tuner_table(rounds):
 # ---- the harness ----------------------------------------------------------------------
 
 
-def _work(impl, steps, epochs, workload=None, name=None):
+def _work(impl, steps, epochs, workload=None, name=None, steps_per_execution=1):
     """One run of `impl`; `name` is the workload as `compare` sends it (the tuner's)."""
     if impl == "tuner":
         return run_tuner(steps, epochs)
     if impl.startswith(("kerasdl", "keras[")):
-        return run_kerasdl(workload, steps, epochs, jit_compile=True if "+" in impl else None,
+        lever = impl.partition("+")[2]
+        return run_kerasdl(workload, steps, epochs,
+                           jit_compile=True if lever in ("xla", "compile") else None,
+                           steps_per_execution=steps_per_execution if lever == "spe" else 1,
                            plain=impl.startswith("keras["))
     if impl == "flax":
         return run_flax(workload, steps, epochs)
     return run_pytorch(workload, steps, epochs, compile=impl == "pytorch-compile")
 
 
-def implementations(workload, compile, jit=False, plain_keras=False):
+def implementations(workload, compile, jit=False, plain_keras=False, spe=False):
     impls = [("pytorch", "torch")] + [(f"kerasdl[{b}]", b) for b in BACKENDS]
     if compile:
         impls.append(("pytorch-compile", "torch"))
     if jit:
         impls += [("kerasdl[tensorflow]+xla", "tensorflow"), ("kerasdl[torch]+compile", "torch")]
+    if spe:  # PyTorch's fit loops over the steps in Python either way
+        impls += [("kerasdl[tensorflow]+spe", "tensorflow"), ("kerasdl[jax]+spe", "jax")]
     if plain_keras and workload in PLAIN_KERAS:
         impls += [(f"keras[{b}]", b) for b in BACKENDS]
     if workload in FLAX:
@@ -401,6 +409,9 @@ def main():
                         "torch.compile (minutes of compilation per workload on a CPU)")
     parser.add_argument("--jit", action="store_true", help="also kerasdl with jit_compile=True "
                         "on TensorFlow (XLA) and PyTorch (torch.compile)")
+    parser.add_argument("--steps-per-execution", type=int, default=0, metavar="N",
+                        help="also kerasdl with Keras's steps_per_execution=N on TensorFlow "
+                        "and JAX")
     parser.add_argument("--plain-keras", action="store_true", help="also LeNet-5 written "
                         "directly in Keras, on every backend")
     parser.add_argument("--tuner", action="store_true", help="time a KerasTuner search per "
@@ -420,14 +431,16 @@ def main():
 
     results, failed = {}, {}
     for workload in args.workloads:
-        impls = implementations(workload, args.compile, args.jit, args.plain_keras)
+        impls = implementations(workload, args.compile, args.jit, args.plain_keras,
+                                args.steps_per_execution)
         runs = {impl: [] for impl, _ in impls}
         for _ in range(args.rounds):
             for impl, backend in [i for i in impls if i[0] not in failed.get(workload, {})]:
                 try:
                     row = run_worker([sys.executable, __file__], backend,
                                      dict(impl=impl, workload=workload, steps=args.steps,
-                                          epochs=args.epochs))
+                                          epochs=args.epochs,
+                                          steps_per_execution=args.steps_per_execution))
                 except RuntimeError as err:
                     if "+" not in impl:  # only a lever may fail and be reported as failed
                         raise
@@ -472,11 +485,13 @@ def _check_params(workload, runs):
 def _table(results, args, failed):
     impls = ["pytorch", "kerasdl[torch]", "kerasdl[jax]", "kerasdl[tensorflow]", "flax",
              "pytorch-compile", "kerasdl[tensorflow]+xla", "kerasdl[torch]+compile",
+             "kerasdl[tensorflow]+spe", "kerasdl[jax]+spe",
              *(f"keras[{b}]" for b in BACKENDS)]
     used = [i for i in impls if any(i in runs for runs in results.values())
             or any(i in f for f in failed.values())]
     flags = "".join(f" --{name.replace('_', '-')}" for name in ("compile", "jit", "plain_keras")
                     if getattr(args, name))
+    flags += f" --steps-per-execution {args.steps_per_execution}" * bool(args.steps_per_execution)
     lines = [f"ms per training step (median over {args.rounds} interleaved rounds of "
              f"{args.epochs} x {args.steps} steps after a warm-up epoch), and in brackets the "
              f"ratio to plain PyTorch in the same round; {platform.processor() or 'CPU'}, "

@@ -21,11 +21,12 @@ BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def time_fit(model, x, y=None, *, task, batch_size, steps, epochs=3, lr=1e-3,
-             jit_compile=None):
+             jit_compile=None, steps_per_execution=1):
     """Compile `model` for `task` (Adam, `lr`) and time `epochs` + 1 epochs of `steps`
     steps of `batch_size` on the first ``steps * batch_size`` examples of `x`, `y`.
     `jit_compile` (None: Keras's choice) overrides Keras's compilation: XLA on
     TensorFlow (off on a CPU by default), `torch.compile` on PyTorch.
+    `steps_per_execution` as in `kerasdl.recipe.Recipe`.
 
     Returns:
         A dict: ``ms_per_step`` (median over the timed epochs), ``ms_per_step_min``,
@@ -43,7 +44,7 @@ def time_fit(model, x, y=None, *, task, batch_size, steps, epochs=3, lr=1e-3,
         raise ValueError(f"time_fit needs steps * batch_size = {n} examples; the data has "
                          f"fewer. Pass fewer `steps` or a smaller `batch_size`.")
     y = None if y is None else y[:n]
-    compile_model(model, task=task, lr=lr)
+    compile_model(model, task=task, lr=lr, steps_per_execution=steps_per_execution)
     if jit_compile is not None:
         model.jit_compile = jit_compile
     starts, seconds = [], []

@@ -64,6 +64,8 @@ def _parser():
     p.add_argument("--patience", type=int,
                    help="early stopping: epochs without a better --monitor")
     p.add_argument("--monitor", help="val_loss (default), val_accuracy, val_mae, ...")
+    p.add_argument("--steps-per-execution", type=int,
+                   help="training steps per compiled call (TensorFlow, small models: 10)")
     p.add_argument("--validation-split", type=float,
                    help="share of the training set held out for validation (default 0.1)")
     p.add_argument("--dropout", type=float, help="the builder's dropout rate")
@@ -273,7 +275,8 @@ def _train(args):
         optimizer=args.optimizer, schedule=args.schedule, warmup_epochs=args.warmup_epochs,
         weight_decay=args.weight_decay, clipnorm=args.clipnorm,
         label_smoothing=args.label_smoothing, patience=args.patience, monitor=args.monitor,
-        validation_split=args.validation_split, image_size=args.image_size)
+        validation_split=args.validation_split, image_size=args.image_size,
+        steps_per_execution=args.steps_per_execution)
     info = datasets.info(recipe.dataset)
     recipe = recipe.replace(task=recipe.task or info.task, augment=recipe.augment
                             and info.kind == "image" and not args.no_augment)

@@ -201,7 +201,7 @@ def make_optimizer(name, rate, *, weight_decay=0.0, clipnorm=None, beta_1=0.9):
 
 def compile_model(model, *, task="classification", lr=1e-3, optimizer="adam",
                   schedule="constant", steps=None, warmup_steps=0, weight_decay=0.0,
-                  clipnorm=None, label_smoothing=0.0):
+                  clipnorm=None, label_smoothing=0.0, steps_per_execution=1):
     """Compile `model` with the loss and metrics of `task` and the given optimizer.
 
     Args:
@@ -213,13 +213,18 @@ def compile_model(model, *, task="classification", lr=1e-3, optimizer="adam",
             its own loss) or "adversarial" (a GAN: one optimizer per network, Adam's
             beta_1 = 0.5 as in Radford et al.; the discriminator's schedule runs over
             `n_critic` times as many steps).
-        lr, optimizer, schedule, weight_decay, clipnorm, label_smoothing: as in
-            `kerasdl.recipe.Recipe`.
+        lr, optimizer, schedule, weight_decay, clipnorm, label_smoothing,
+            steps_per_execution: as in `kerasdl.recipe.Recipe`.
         steps: training steps, for every schedule but "constant".
         warmup_steps: for "warmup_cosine".
     """
     Recipe(task=task, lr=lr, optimizer=optimizer, schedule=schedule,
-           weight_decay=weight_decay, clipnorm=clipnorm, label_smoothing=label_smoothing)
+           weight_decay=weight_decay, clipnorm=clipnorm, label_smoothing=label_smoothing,
+           steps_per_execution=steps_per_execution)
+    if steps_per_execution > 1 and keras.backend.backend() == "torch":
+        raise ValueError(f"steps_per_execution={steps_per_execution} runs several steps per "
+                         f"compiled call, which Keras's PyTorch backend does not do; use 1 "
+                         f"there, or KERAS_BACKEND=tensorflow, where it saves the most.")
 
     def opt(steps, **kwargs):
         return make_optimizer(optimizer, learning_rate(lr, schedule, steps, warmup_steps),
@@ -232,11 +237,11 @@ def compile_model(model, *, task="classification", lr=1e-3, optimizer="adam",
                              f"instead of passing it to compile_model.")
         beta = {"beta_1": 0.5} if optimizer in ("adam", "adamw") else {}
         model.compile(d_optimizer=opt(steps and steps * model.n_critic, **beta),
-                      g_optimizer=opt(steps, **beta))
+                      g_optimizer=opt(steps, **beta), steps_per_execution=steps_per_execution)
         return model
     loss, metrics = TASKS[task]
     model.compile(optimizer=opt(steps), loss=_loss(task, label_smoothing) if loss else None,
-                  metrics=[_metric(m) for m in metrics])
+                  metrics=[_metric(m) for m in metrics], steps_per_execution=steps_per_execution)
     return model
 
 
@@ -397,7 +402,8 @@ def train_model(model, train, test=None, *, recipe=None, seed=0, output_dir=None
                   schedule=recipe.schedule, steps=recipe.epochs * steps_per_epoch,
                   warmup_steps=recipe.warmup_epochs * steps_per_epoch,
                   weight_decay=recipe.weight_decay, clipnorm=recipe.clipnorm,
-                  label_smoothing=recipe.label_smoothing)
+                  label_smoothing=recipe.label_smoothing,
+                  steps_per_execution=recipe.steps_per_execution)
     fit, val = task_data(task, fit, val, conditional=getattr(model, "num_classes", None))
     batches = Batches(*fit, recipe.batch_size, seed=seed, augment={} if recipe.augment
                       else None, reconstruct=task == "reconstruction")

@@ -4,8 +4,9 @@ import pytest
 
 import kerasdl
 from kerasdl import datasets
-from kerasdl.training import (Batches, SparseCategoricalCrossentropy, learning_rate,
-                              make_optimizer, random_affine, split_validation, train_model)
+from kerasdl.training import (Batches, SparseCategoricalCrossentropy, compile_model,
+                              learning_rate, make_optimizer, random_affine, split_validation,
+                              train_model)
 
 
 def test_random_affine_identity_and_shift(rng):
@@ -59,11 +60,19 @@ def test_batches_feed_each_process_its_share_of_whole_replica_batches(rng, monke
 
 
 def test_textbook_2_16_2_mlp_learns_make_moons():
+    """Also with 4 steps per compiled call (not on PyTorch, which refuses it by name): 29
+    batches an epoch, so the last call of each epoch runs a single step."""
+    per_call = 1 if keras.backend.backend() == "torch" else 4
+    if per_call == 1:
+        with pytest.raises(ValueError, match=r"steps_per_execution=4 runs several steps .* "
+                                             r"PyTorch backend does not do; use 1 there"):
+            compile_model(kerasdl.build("mlp"), steps_per_execution=4)
     keras.utils.set_random_seed(0)
     model = kerasdl.build("mlp", input_shape=(2,), hidden_units=(16,))
     _, metrics = train_model(model, datasets.load("moons", "train"),
                                   datasets.load("moons", "test"), epochs=40, batch_size=32,
-                                  lr=1e-2, verbose=0)
+                                  lr=1e-2, steps_per_execution=per_call, verbose=0)
+    assert model.steps_per_execution == per_call
     assert metrics["test_accuracy"] > 0.93, metrics
 
 
@@ -171,6 +180,8 @@ def test_augmented_reconstruction_targets_are_the_augmented_inputs(rng):
     (dict(label_smoothing=1.0), ValueError, r"label_smoothing` must be in \[0.0, 1.0\); "
                                             r"received label_smoothing=1.0"),
     (dict(lr=0.0), ValueError, r"`lr` must be > 0; received lr=0.0"),
+    (dict(steps_per_execution=0), ValueError, r"`steps_per_execution` must be an integer >= 1; "
+                                              r"received steps_per_execution=0"),
     (dict(patience=2, monitor="val_f1"), ValueError,
      r"`monitor` must be .* \['val_loss', 'val_accuracy'\]; received monitor='val_f1'"),
 ])
