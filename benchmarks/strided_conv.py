@@ -5,7 +5,8 @@ and the gradient of its input (the backward pass that reaches the layer below), 
     python benchmarks/strided_conv.py [--backends tensorflow jax torch]
 
 Each backend runs in its own process; milliseconds per call, median of 20 after warm-up,
-compiled as `fit` compiles a step (`jax.jit`, `tf.function`; PyTorch eager).
+compiled as `fit` compiles a step (`jax.jit` with kerasdl's compiler options,
+`tf.function`; PyTorch eager).
 Shapes: DCGAN's on 28x28 digits at batch 64 (`filters=64`).
 """
 
@@ -60,14 +61,14 @@ def measure(repeats=20):
 
 
 def _compiled(fn, *args):
-    """``fn(*args)`` as a step of `fit` runs it: jitted on JAX, a tf.function on
-    TensorFlow, eager on PyTorch."""
+    """``fn(*args)`` as a step of `fit` runs it: jitted on JAX (with the compiler options
+    kerasdl gives Keras's trainer), a tf.function on TensorFlow, eager on PyTorch."""
     import keras
 
     if keras.backend.backend() == "jax":
-        import jax
+        from keras.src.backend.jax import trainer
 
-        fn = jax.jit(fn)
+        fn = trainer.jit(fn)
     elif keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 

@@ -1,6 +1,9 @@
 """kerasdl's faster kernels (`kerasdl.backend.use_fast_kernels`) compute what Keras's
 own do: LSTM and GRU through PyTorch's fused kernel (`torch_rnn`), strided transposed
-convolutions on JAX by output phase (`jax_conv`); outputs, states and gradients."""
+convolutions on JAX by output phase and Keras's compiled functions without YNNPACK
+convolutions (`jax_conv`); outputs, states and gradients."""
+
+import re
 
 import keras
 import numpy as np
@@ -75,7 +78,38 @@ def _counted(function, calls):
     return wrapper
 
 
-@pytest.mark.skipif(BACKEND != "jax", reason="JAX's transposed convolution")
+jax_only = pytest.mark.skipif(BACKEND != "jax", reason="JAX's convolutions")
+
+
+@jax_only
+def test_fit_compiles_convolutions_without_ynnpack(rng):
+    import jax
+    from keras.src.backend.jax import trainer
+
+    kerasdl.build("lenet5")  # installs it
+    x = rng.random((16, 16, 16, 32)).astype("float32")
+    k = rng.random((3, 3, 32, 32)).astype("float32")
+
+    def kernel_gradient(x, k):
+        return jax.grad(lambda k: (jax.lax.conv_general_dilated(
+            x, k, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")) ** 2).sum())(k)
+
+    default = jax.jit(kernel_gradient).lower(x, k).compile()
+    ours = trainer.jit(kernel_gradient).lower(x, k).compile()  # as fit compiles its step
+    assert _ynnpack_convolutions(default.as_text()) > 0  # what jaxlib does on its own
+    assert _ynnpack_convolutions(ours.as_text()) == 0
+    np.testing.assert_allclose(ours(x, k), default(x, k), rtol=1e-5)
+
+
+def _ynnpack_convolutions(hlo):
+    """How many of a compiled program's YNNPACK fusions hold a convolution."""
+    called = re.findall(r'calls=(%[\w.]+), backend_config=\{"fusion_config":'
+                        r'\{"kind":"__ynn_fusion"', hlo)
+    bodies = dict(re.findall(r"^(%[\w.]+) .*?\{\n(.*?)\n\}", hlo, re.S | re.M))
+    return sum("convolution(" in bodies[name] for name in called)
+
+
+@jax_only
 @pytest.mark.parametrize("shape,kernel,strides", [
     ((2, 7, 7, 3), (4, 4), (2, 2)),  # DCGAN's
     ((2, 5, 6, 3), (3, 4), (3, 2)),
