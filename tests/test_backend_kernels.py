@@ -72,9 +72,9 @@ def test_fused_kernel_equals_the_keras_loop(cell, mask, options, rng, monkeypatc
 
 
 def _counted(function, calls):
-    def wrapper(*args):
+    def wrapper(*args, **kwargs):
         calls.append(function)
-        return function(*args)
+        return function(*args, **kwargs)
     return wrapper
 
 
@@ -134,3 +134,42 @@ def test_transposed_convolution_by_phases_equals_keras(shape, kernel, strides, r
     for ours, theirs in zip(jax.grad(loss(jax_conv.conv_transpose), (0, 1))(x, k),
                             jax.grad(loss(jax_conv._ORIGINAL), (0, 1))(x, k), strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-4)
+
+
+@torch_only
+@pytest.mark.parametrize("shape, options", [
+    ((6, 5, 4, 3), {}),
+    ((6, 3), dict(center=False, momentum=0.5)),
+    ((6, 5, 3), dict(scale=False, epsilon=0.1)),
+    ((6, 5, 3), dict(axis=1)),  # not the last axis: Keras's code
+], ids=["images", "dense-no-center", "sequence-no-scale", "axis-1"])
+def test_fused_batch_norm_equals_keras(shape, options, rng, monkeypatch):
+    import torch
+
+    from kerasdl.backend import torch_norm
+
+    kerasdl.build("lenet5")  # installs it
+    assert keras.layers.BatchNormalization.call is torch_norm.call
+    fused_calls = []
+    monkeypatch.setattr(torch.nn.functional, "batch_norm",
+                        _counted(torch.nn.functional.batch_norm, fused_calls))
+    x = rng.standard_normal(shape).astype("float32") * 3 + 1
+
+    def step(call):
+        layer = keras.layers.BatchNormalization(**options)
+        layer.build(shape)
+        # gamma, beta, moving mean and variance away from their initial 1, 0, 0, 1
+        layer.set_weights([w * 1.5 + 0.25 for w in layer.get_weights()])
+        inputs = torch.tensor(x, requires_grad=True)
+        outputs = call(layer, inputs, training=True)
+        # a weighted sum, so that every output reaches the gradients differently
+        loss = (outputs * torch.linspace(0.1, 1.0, outputs.numel()).reshape(shape)).sum()
+        gradients = torch.autograd.grad(
+            loss, [inputs] + [w.value for w in layer.trainable_weights])
+        return [t.detach().numpy() for t in [outputs, *gradients]] + [
+            keras.ops.convert_to_numpy(w) for w in layer.non_trainable_weights]
+
+    ours = step(torch_norm.call)
+    assert bool(fused_calls) == ("axis" not in options)
+    for a, b in zip(ours, step(torch_norm._ORIGINAL), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)

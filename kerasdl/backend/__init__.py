@@ -41,7 +41,8 @@ def use_fast_kernels():
     elif keras.backend.backend() == "torch":
         import torch
 
-        from kerasdl.backend import torch_rnn
+        from kerasdl.backend import torch_norm, torch_rnn
 
         torch.set_flush_denormal(True)
         torch_rnn.install()
+        torch_norm.install()
