@@ -1,7 +1,8 @@
 """kerasdl's faster kernels (`kerasdl.backend.use_fast_kernels`) compute what Keras's
 own do: LSTM and GRU through PyTorch's fused kernel (`torch_rnn`), strided transposed
 convolutions on JAX by output phase and Keras's compiled functions without YNNPACK
-convolutions (`jax_conv`); outputs, states and gradients."""
+convolutions (`jax_conv`), batch normalization through PyTorch's and TensorFlow's fused
+kernels (`batch_norm`); outputs, states, gradients and moving statistics."""
 
 import re
 
@@ -136,7 +137,7 @@ def test_transposed_convolution_by_phases_equals_keras(shape, kernel, strides, r
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-4)
 
 
-@torch_only
+@pytest.mark.skipif(BACKEND == "jax", reason="XLA fuses Keras's batch normalization")
 @pytest.mark.parametrize("shape, options", [
     ((6, 5, 4, 3), {}),
     ((6, 3), dict(center=False, momentum=0.5)),
@@ -144,32 +145,78 @@ def test_transposed_convolution_by_phases_equals_keras(shape, kernel, strides, r
     ((6, 5, 3), dict(axis=1)),  # not the last axis: Keras's code
 ], ids=["images", "dense-no-center", "sequence-no-scale", "axis-1"])
 def test_fused_batch_norm_equals_keras(shape, options, rng, monkeypatch):
-    import torch
-
-    from kerasdl.backend import torch_norm
+    from kerasdl.backend import batch_norm
 
     kerasdl.build("lenet5")  # installs it
-    assert keras.layers.BatchNormalization.call is torch_norm.call
+    assert keras.layers.BatchNormalization.call is batch_norm.call
     fused_calls = []
-    monkeypatch.setattr(torch.nn.functional, "batch_norm",
-                        _counted(torch.nn.functional.batch_norm, fused_calls))
+    module, name = _batch_norm_kernel()
+    monkeypatch.setattr(module, name, _counted(getattr(module, name), fused_calls))
     x = rng.standard_normal(shape).astype("float32") * 3 + 1
+    # a weighted sum of the outputs, so that each reaches the gradients differently
+    weights = np.linspace(0.1, 1.0, x.size, dtype="float32").reshape(shape)
 
     def step(call):
         layer = keras.layers.BatchNormalization(**options)
         layer.build(shape)
         # gamma, beta, moving mean and variance away from their initial 1, 0, 0, 1
         layer.set_weights([w * 1.5 + 0.25 for w in layer.get_weights()])
-        inputs = torch.tensor(x, requires_grad=True)
-        outputs = call(layer, inputs, training=True)
-        # a weighted sum, so that every output reaches the gradients differently
-        loss = (outputs * torch.linspace(0.1, 1.0, outputs.numel()).reshape(shape)).sum()
-        gradients = torch.autograd.grad(
-            loss, [inputs] + [w.value for w in layer.trainable_weights])
-        return [t.detach().numpy() for t in [outputs, *gradients]] + [
+        outputs, gradients = _outputs_and_gradients_of(
+            lambda inputs: call(layer, inputs, training=True), x, weights,
+            [w.value for w in layer.trainable_weights])
+        return [outputs, *gradients] + [
             keras.ops.convert_to_numpy(w) for w in layer.non_trainable_weights]
 
-    ours = step(torch_norm.call)
+    ours = step(batch_norm.call)
     assert bool(fused_calls) == ("axis" not in options)
-    for a, b in zip(ours, step(torch_norm._ORIGINAL), strict=True):
+    for a, b in zip(ours, step(batch_norm._ORIGINAL), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="a compiled step's batch of any size")
+def test_fused_batch_norm_of_a_single_example():
+    import tensorflow as tf
+
+    kerasdl.build("lenet5")  # installs it
+    layer = keras.layers.BatchNormalization(momentum=0.5)
+    layer.build((None, 3))
+    step = tf.function(lambda x: layer(x, training=True),
+                       input_signature=[tf.TensorSpec([None, 3])])
+    outputs = step(tf.constant([[1.0, 2.0, 3.0]]))
+    # as Keras's own: a variance of 0 over one value, so x - mean = 0 and outputs = beta
+    np.testing.assert_allclose(outputs, [[0.0, 0.0, 0.0]], atol=1e-6)
+    np.testing.assert_allclose(layer.moving_mean, [0.5, 1.0, 1.5])
+    np.testing.assert_allclose(layer.moving_variance, [0.5, 0.5, 0.5])
+
+
+def _batch_norm_kernel():
+    if BACKEND == "torch":
+        import torch
+
+        return torch.nn.functional, "batch_norm"
+    import tensorflow as tf
+
+    return tf.compat.v1.nn, "fused_batch_norm"
+
+
+def _outputs_and_gradients_of(fn, x, weights, variables):
+    """``fn(x)`` and the gradients of ``sum(fn(x) * weights)`` with respect to `x` and
+    `variables`, as NumPy arrays."""
+    if BACKEND == "torch":
+        import torch
+
+        inputs = torch.tensor(x, requires_grad=True)
+        outputs = fn(inputs)
+        gradients = torch.autograd.grad((outputs * torch.tensor(weights)).sum(),
+                                        [inputs, *variables])
+    else:
+        import tensorflow as tf
+
+        inputs = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            outputs = fn(inputs)
+            loss = tf.reduce_sum(outputs * weights)
+        gradients = tape.gradient(loss, [inputs, *variables])
+    return keras.ops.convert_to_numpy(outputs), [keras.ops.convert_to_numpy(g)
+                                                  for g in gradients]
