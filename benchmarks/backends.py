@@ -416,9 +416,12 @@ def main():
                         "directly in Keras, on every backend")
     parser.add_argument("--tuner", action="store_true", help="time a KerasTuner search per "
                         "backend instead")
-    parser.add_argument("--output", default=os.path.join(os.path.dirname(__file__), "results",
-                                                         "backends.md"))
+    parser.add_argument("--output", help="the table's file (default: benchmarks/results/"
+                                         "backends.md, tuner.md with --tuner); the raw rows "
+                                         "go next to it as .json")
     args = parser.parse_args()
+    args.output = args.output or os.path.join(os.path.dirname(__file__), "results",
+                                              "tuner.md" if args.tuner else "backends.md")
     args.load = os.getloadavg()[0]  # before anything of ours runs: the machine's own load
     if args.tuner:
         table, rows = tuner_table(args.rounds)
