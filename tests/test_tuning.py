@@ -97,6 +97,22 @@ def test_overwrite_starts_the_search_over(tmp_path):
     assert json.loads((tmp_path / "best.json").read_text())["completed_trials"] == 1
 
 
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="Python's garbage collector involves no backend: runs once")
+def test_trials_run_with_the_heap_before_the_search_frozen(tmp_path, monkeypatch):
+    import gc
+
+    frozen = []
+    build = KerasdlHyperModel.build
+    monkeypatch.setattr(KerasdlHyperModel, "build",
+                        lambda self, hp: frozen.append(gc.get_freeze_count()) or build(self, hp))
+    search("mlp", max_trials=1, epochs=1, directory=str(tmp_path), limit=300, verbose=0)
+    # the first build declares the search space, when the tuner is made; then the trial's
+    # and the best model's
+    assert len(frozen) == 3 and frozen[0] == 0 and min(frozen[1:]) > 0
+    assert gc.get_freeze_count() == 0
+
+
 @pytest.mark.slow
 def test_killed_search_resumes_without_repeating_finished_trials(tmp_path):
     command = [sys.executable, *TUNE, "--max-trials", "3", "--directory", str(tmp_path)]

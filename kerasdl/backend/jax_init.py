@@ -10,17 +10,31 @@ ResNet-18 builds in 1.7 s): the random bits are the same, and the floats made fr
 equal Keras's within rounding (a few in a hundred differ in the last bit, the unfused
 multiply-add of scaling them); they are drawn once per weight, so the sampler's own speed
 does not matter. Draws inside a traced function are Keras's own.
+
+A sampler is compiled per shape and dtype, with means, deviations and bounds as
+arguments (a Glorot bound differs with every shape). Up to 2**16 values, a weight is the
+first values of a flat draw of the next power of two, so that one compiled sampler serves
+every size up to it: the trials of a KerasTuner search, which build models of new shapes,
+soon find their samplers compiled (an 8-trial search of the MLP: 9 compilations, 0.5 s,
+instead of 24, 1.7 s). JAX's partitionable threefry (its default) makes each value a
+function of the key and of the value's index alone, so the values are those of the exact
+shape; with another generator, or `jax_threefry_partitionable` off, every shape is drawn
+as it is. Above 2**16 values, drawing up to twice as many at level 0 costs more than a
+compilation (ResNet-18 took 2.6 s to build with the flat draws up to 2**22).
 """
 
 import functools
+import math
 
 import jax
+import numpy as np
 from keras.src.backend.jax import random as keras_random
 
 from kerasdl.backend.jax_conv import cpu_compiles_with
 
 FAST_COMPILATION = {"xla_backend_optimization_level": 0}
 SAMPLERS = ("normal", "uniform", "truncated_normal")
+LARGEST_PREFIX_DRAW = 2**16  # values; above it the exact shape: its draw outweighs a compile
 
 
 def install():
@@ -32,20 +46,30 @@ def install():
 
 
 def _compiled_quickly(sample):
-    compiled = jax.jit(lambda key, shape, kwargs: sample(shape, seed=key, **dict(kwargs)),
+    # compiled per shape and dtype; means, deviations and bounds are arguments
+    compiled = jax.jit(lambda key, shape, dtype, numbers: sample(shape, seed=key, dtype=dtype,
+                                                                 **numbers),
                        static_argnums=(1, 2), compiler_options=FAST_COMPILATION)
 
     @functools.wraps(sample)
-    def wrapper(shape, *args, seed=None, **kwargs):
+    def wrapper(shape, *args, seed=None, dtype=None, **numbers):
         key = keras_random.jax_draw_seed(seed)  # advances a SeedGenerator: outside the jit
         try:
-            static = (tuple(shape), tuple(sorted(kwargs.items())))
-            hash(static)
-        except TypeError:  # a shape or an argument that is an array
+            static = hash((tuple(shape), dtype)) and tuple(shape)
+        except TypeError:  # a shape that is an array
             static = None
         if args or static is None or isinstance(key, jax.core.Tracer):
-            return sample(shape, *args, seed=key, **kwargs)
-        return compiled(key, *static)
+            return sample(shape, *args, seed=key, dtype=dtype, **numbers)
+        size = math.prod(static)
+        if size > LARGEST_PREFIX_DRAW or not _values_depend_on_index_alone():
+            return compiled(key, static, dtype, numbers)
+        flat = compiled(key, (1 << (size - 1).bit_length(),), dtype, numbers)
+        return jax.device_put(np.asarray(flat)[:size].reshape(static))
 
     wrapper.keras_original, wrapper.compiled = sample, compiled
     return wrapper
+
+
+def _values_depend_on_index_alone():
+    return (jax.config.jax_default_prng_impl == "threefry2x32"
+            and jax.config.jax_threefry_partitionable)
