@@ -137,6 +137,22 @@ def test_initializers_compile_quickly_and_draw_kerass_values(monkeypatch):
 
 
 @jax_only
+def test_zeros_and_ones_are_filled_on_the_host(monkeypatch):
+    import jax
+    from keras.src.backend.jax import numpy as jax_numpy
+
+    use_fast_kernels()
+    for name in ("zeros", "ones"):  # Keras's way: a broadcast compiled for every shape
+        monkeypatch.setattr(jax_numpy, name, None)
+    for initializer, value in ((keras.initializers.Zeros(), 0), (keras.initializers.Ones(), 1)):
+        for dtype in ("float32", "bfloat16", "int32"):
+            filled = initializer((7, 9), dtype)
+            assert isinstance(filled, jax.Array) and filled.shape == (7, 9)
+            assert filled.dtype == dtype
+            np.testing.assert_array_equal(np.asarray(filled, "float32"), value)
+
+
+@jax_only
 @pytest.mark.parametrize("shape,kernel,strides", [
     ((2, 7, 7, 3), (4, 4), (2, 2)),  # DCGAN's
     ((2, 5, 6, 3), (3, 4), (3, 2)),

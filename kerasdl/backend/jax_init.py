@@ -1,4 +1,4 @@
-"""JAX: weight initializers compiled for a short compilation.
+"""JAX: weight initializers compiled for a short compilation, zeros and ones made on the host.
 
 Keras draws every new weight's initial values eagerly, and on JAX each draw of a new
 shape compiles the random sampler anew: 0.13-0.47 s each on a CPU at XLA's default
@@ -21,6 +21,11 @@ function of the key and of the value's index alone, so the values are those of t
 shape; with another generator, or `jax_threefry_partitionable` off, every shape is drawn
 as it is. Above 2**16 values, drawing up to twice as many at level 0 costs more than a
 compilation (ResNet-18 took 2.6 s to build with the flat draws up to 2**22).
+
+The `Zeros` and `Ones` initializers (biases, normalization, an optimizer's slots, a
+metric's totals) compile a broadcast for every new shape too, 0.02 s each; on a CPU they
+are filled by NumPy and handed to JAX: Adam's slots for ResNet-18 are made in 0.07 s
+instead of 0.75, DenseNet-121's in 0.14 instead of 1.19. The values are the same.
 """
 
 import functools
@@ -28,7 +33,9 @@ import math
 
 import jax
 import numpy as np
+from keras.src.backend import standardize_dtype
 from keras.src.backend.jax import random as keras_random
+from keras.src.initializers import constant_initializers
 
 from kerasdl.backend.jax_conv import cpu_compiles_with
 
@@ -38,11 +45,21 @@ LARGEST_PREFIX_DRAW = 2**16  # values; above it the exact shape: its draw outwei
 
 
 def install():
-    """Compile Keras's eager random draws for a short compilation on a CPU (idempotent)."""
+    """Compile Keras's eager random draws for a short compilation and fill zeros and ones
+    on the host, on a CPU (idempotent)."""
     if hasattr(keras_random.uniform, "keras_original") or not cpu_compiles_with(FAST_COMPILATION):
         return
     for name in SAMPLERS:
         setattr(keras_random, name, _compiled_quickly(getattr(keras_random, name)))
+    constant_initializers.Zeros.__call__ = _filled_on_the_host(np.zeros)
+    constant_initializers.Ones.__call__ = _filled_on_the_host(np.ones)
+
+
+def _filled_on_the_host(fill):
+    def __call__(self, shape, dtype=None):
+        return jax.device_put(fill(tuple(shape), jax.numpy.dtype(standardize_dtype(dtype))))
+
+    return __call__
 
 
 def _compiled_quickly(sample):
