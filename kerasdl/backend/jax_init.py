@@ -9,7 +9,7 @@ samplers, when called with a concrete seed, at XLA's optimization level 0 (about
 ResNet-18 builds in 1.7 s): the random bits are the same, and the floats made from them
 equal Keras's within rounding (a few in a hundred differ in the last bit, the unfused
 multiply-add of scaling them); they are drawn once per weight, so the sampler's own speed
-does not matter. Draws inside a traced function are Keras's own.
+matters little. Draws inside a traced function are Keras's own.
 
 A sampler is compiled per shape and dtype, with means, deviations and bounds as
 arguments (a Glorot bound differs with every shape). Up to 2**16 values, a weight is the
@@ -72,7 +72,8 @@ def _compiled_quickly(sample):
     def wrapper(shape, *args, seed=None, dtype=None, **numbers):
         key = keras_random.jax_draw_seed(seed)  # advances a SeedGenerator: outside the jit
         try:
-            static = hash((tuple(shape), dtype)) and tuple(shape)
+            static = tuple(shape)
+            hash((static, dtype))
         except TypeError:  # a shape that is an array
             static = None
         if args or static is None or isinstance(key, jax.core.Tracer):

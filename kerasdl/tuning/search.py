@@ -149,9 +149,9 @@ def heap_frozen():
     each full collection traverses every object of the process: the modules of
     TensorFlow, JAX, PyTorch and KerasTuner, 0.2-0.25 s a time on a 2-core CPU, as long as
     an MLP's trial. Frozen (`gc.freeze`), they are skipped: an 8-trial search of the MLP
-    takes 0.74 s per trial on PyTorch instead of 1.24, 1.89 instead of 2.18 on JAX.
-    Garbage made during the search is collected as before. Left alone if the caller has
-    frozen objects already.
+    takes 0.57 s per trial on PyTorch instead of 1.14, 1.05 instead of 1.42 on TensorFlow
+    (`benchmarks/results/tuner.md`). Garbage made during the search is collected as
+    before. Left alone if the caller has frozen objects already.
     """
     if gc.get_freeze_count():
         yield
