@@ -32,7 +32,7 @@ def use_fast_kernels():
       convolutions, one per output phase (XLA's CPU backend runs them about 10x slower
       than TensorFlow and PyTorch). Weight initializers are compiled at XLA's
       optimization level 0, one sampler serving many shapes, and zeros and ones are
-      filled on the host (`jax_init`): ResNet-18 builds in 1.5 s instead of 3.9.
+      filled on the host (`jax_init`): ResNet-18 builds in 1.6 s instead of 3.9.
     - PyTorch: LSTM and GRU run PyTorch's fused kernel on every device (`torch_rnn`);
       denormal floats are flushed to zero (``torch.set_flush_denormal``), as TensorFlow
       and XLA (JAX) do by default: backpropagation through a long sequence produces
