@@ -2,7 +2,7 @@
 own do: LSTM and GRU through PyTorch's fused kernel (`torch_rnn`), strided transposed
 convolutions on JAX by output phase and Keras's compiled functions without YNNPACK
 convolutions (`jax_conv`), weight initializers on JAX compiled for a short compilation
-(`jax_init`), batch normalization through PyTorch's and TensorFlow's fused
+and zeros and ones filled on the host (`jax_init`), batch normalization through PyTorch's and TensorFlow's fused
 kernels (`batch_norm`); outputs, states, gradients and moving statistics; and Keras's
 input pipelines on TensorFlow run without tf.data's autotuning (`tf_data`)."""
 
