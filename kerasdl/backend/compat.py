@@ -1,6 +1,6 @@
 """Every use of a private Keras or KerasTuner module, in one place.
 
-kerasdl needs five things that the public APIs do not offer (one of them,
+kerasdl needs seven things that the public APIs do not offer (one of them,
 `load_weights_reporting_mismatches`, is public but reports what it skipped only in a
 warning's text). Each is wrapped here so that a Keras release that moves one breaks one
 function, named in the traceback. (The other private uses are the faster kernels that
@@ -24,6 +24,42 @@ def is_tuner_worker():
     from keras_tuner.src.distribute import utils
 
     return utils.has_chief_oracle() and not utils.is_chief_oracle()
+
+
+def drop_finished_retries(oracle):
+    """Take the trials whose own record says they ended (completed or failed for good) out
+    of a reloaded KerasTuner `oracle`'s retry queue, the trials it would run again first."""
+    oracle._retry_queue = [t for t in oracle._retry_queue
+                           if oracle.trials[t].status not in ("COMPLETED", "FAILED")]
+
+
+def write_tuner_files_whole():
+    """Make KerasTuner write its state files (``oracle.json``, ``trial.json``, the tuner's)
+    whole or not at all: into ``NAME.partial``, then renamed over ``NAME``. KerasTuner
+    opens the file itself for writing, emptying it, so a search killed during a write
+    left an empty ``oracle.json`` and could not be resumed. Remote paths (``gs://...``,
+    through `tf.io.gfile`) keep KerasTuner's own write. Installing twice is harmless."""
+    import json
+    import os
+
+    from keras_tuner.src import utils
+
+    save_json = utils.save_json
+    if getattr(save_json, "writes_whole", False):
+        return
+
+    def save_json_whole(path, obj):
+        if "://" in str(path):
+            return save_json(path, obj)
+        text = json.dumps(obj)
+        partial = f"{path}.partial"
+        with open(partial, "w") as f:
+            f.write(text)
+        os.replace(partial, path)
+        return text
+
+    save_json_whole.writes_whole = True
+    utils.save_json = save_json_whole
 
 
 def save_legacy_h5_weights(model, path):

@@ -1,12 +1,15 @@
 """KerasTuner searches over kerasdl models: hypermodel, tuner factory, and the search run.
 
 Resuming: a search in an existing `directory` continues where it stopped (KerasTuner
-reloads its oracle; finished trials are not run again); `overwrite=True` starts over.
+reloads its oracle; finished trials are not run again, `_resume_finished_as_finished`);
+`overwrite=True` starts over.
 
 Scale-out: KerasTuner's own chief/worker mode. Start the same search in several
 processes sharing `directory`, with ``KERASTUNER_ORACLE_IP``/``KERASTUNER_ORACLE_PORT``
 set to the chief's address and ``KERASTUNER_TUNER_ID`` set to ``chief`` for the one that
 hands out trials and to a unique name (``tuner0``, ``tuner1``, ...) for each worker.
+Start the workers with the chief: it stops once every trial is handed out and no worker
+it knows of is still running one, and a worker that first asks after that finds no chief.
 """
 
 import contextlib
@@ -19,7 +22,8 @@ import keras
 import keras_tuner as kt
 
 from kerasdl import datasets
-from kerasdl.backend.compat import is_tuner_worker
+from kerasdl.backend.compat import (drop_finished_retries, is_tuner_worker,
+                                    write_tuner_files_whole)
 from kerasdl.registry import build, get_spec
 from kerasdl.training import TASKS, compile_model, split_validation, task_data
 from kerasdl.tuning.spaces import check_ranges, declare
@@ -86,16 +90,36 @@ def make_tuner(kind, hypermodel, *, directory, project_name, objective=None,
             f"{list(reported)}."
         )
     higher_is_better = objective.endswith("accuracy")
+    write_tuner_files_whole()  # a search killed while KerasTuner writes can still resume
     common = dict(objective=kt.Objective(objective, "max" if higher_is_better else "min"),
                   directory=directory, project_name=project_name, overwrite=overwrite,
                   seed=seed)
     if kind == "random":
-        return kt.RandomSearch(hypermodel, max_trials=max_trials, **common)
-    if kind == "bayesian":
-        return kt.BayesianOptimization(hypermodel, max_trials=max_trials, **common)
-    tuner = kt.Hyperband(hypermodel, max_epochs=max_epochs, factor=3, **common)
-    tuner.oracle.max_trials = max_trials
+        tuner = kt.RandomSearch(hypermodel, max_trials=max_trials, **common)
+    elif kind == "bayesian":
+        tuner = kt.BayesianOptimization(hypermodel, max_trials=max_trials, **common)
+    else:
+        tuner = kt.Hyperband(hypermodel, max_epochs=max_epochs, factor=3, **common)
+        tuner.oracle.max_trials = max_trials
+    if not is_tuner_worker():  # a worker's oracle is the chief's
+        _resume_finished_as_finished(tuner.oracle, os.path.join(directory, project_name))
     return tuner
+
+
+def _resume_finished_as_finished(oracle, project_dir):
+    """Reload a killed search from all it wrote, and never run a finished trial again.
+
+    KerasTuner marks a finished trial so in the trial's own record (``trial.json``) a
+    moment before it takes the trial off the running ones in ``oracle.json``, and it
+    reloads a search only if the tuner's own file exists, written when the first trial
+    has ended. On reloading, it runs every trial ``oracle.json`` lists as running again.
+    So a search killed in that moment would run a finished trial again: the first from
+    scratch, a later one as a retry. Here a search reloads whenever its ``oracle.json``
+    exists, and a trial whose own record says it ended is not retried.
+    """
+    if not oracle.trials and os.path.exists(os.path.join(project_dir, "oracle.json")):
+        oracle.reload()
+    drop_finished_retries(oracle)
 
 
 def search(model_name, *, tuner="random", dataset=None, max_trials=10, epochs=None,
