@@ -1,10 +1,12 @@
 """kerasdl's faster kernels (`kerasdl.backend.use_fast_kernels`) compute what Keras's
-own do: LSTM and GRU through PyTorch's fused kernel (`torch_rnn`), strided transposed
+own do: LSTM and GRU through PyTorch's fused kernel (`torch_rnn`), convolutions and
+pooling on PyTorch reading channels-last memory (`torch_layout`), strided transposed
 convolutions on JAX by output phase and Keras's compiled functions without YNNPACK
 convolutions (`jax_conv`), weight initializers on JAX compiled for a short compilation
-and zeros and ones filled on the host (`jax_init`), batch normalization through PyTorch's and TensorFlow's fused
-kernels (`batch_norm`); outputs, states, gradients and moving statistics; and Keras's
-input pipelines on TensorFlow run without tf.data's autotuning (`tf_data`)."""
+and zeros and ones filled on the host (`jax_init`), batch normalization through
+PyTorch's and TensorFlow's fused kernels (`batch_norm`; on PyTorch a cropped input
+copied into its layout first); outputs, states, gradients and moving statistics; and
+Keras's input pipelines on TensorFlow run without tf.data's autotuning (`tf_data`)."""
 
 import re
 
@@ -73,6 +75,44 @@ def test_fused_kernel_equals_the_keras_loop(cell, mask, options, rng, monkeypatc
     assert not fused_calls
     for a, b in zip(fused, loop, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch's memory layouts")
+@pytest.mark.parametrize("make_layer, shape, crop", [
+    (lambda: keras.layers.Conv2D(4, 3, strides=2, padding="same"), (2, 7, 6, 3), False),
+    (lambda: keras.layers.Conv2D(4, 3), (2, 7, 6, 3), True),
+    (lambda: keras.layers.Conv2DTranspose(4, 4, strides=2, padding="same"), (2, 5, 5, 3), False),
+    (lambda: keras.layers.AveragePooling2D(2), (2, 6, 6, 3), False),
+    (lambda: keras.layers.MaxPooling2D(3, strides=2, padding="same"), (2, 7, 7, 3), False),
+    (lambda: keras.layers.Conv3D(2, 2), (2, 4, 4, 4, 3), False),
+], ids=["conv2d-same", "conv2d-cropped-input", "conv2d-transpose", "average-pooling",
+        "max-pooling-same", "conv3d"])
+def test_convolutions_and_pooling_read_channels_last_memory(make_layer, shape, crop, rng,
+                                                             monkeypatch):
+    import torch
+    from keras.src.backend.torch import nn as torch_nn
+
+    from kerasdl.backend import torch_layout
+
+    kerasdl.build("lenet5")  # installs it
+    assert torch_nn._transpose_spatial_inputs is torch_layout.transpose_spatial_inputs
+    contiguous = torch.zeros(shape)
+    assert torch_layout.transpose_spatial_inputs(contiguous).data_ptr() == contiguous.data_ptr()
+    x = rng.standard_normal(shape).astype("float32")
+    keras.utils.set_random_seed(0)
+    layer = make_layer()
+    # a cropped input is not contiguous: copied into channels-last memory
+    call = (lambda inputs: layer(inputs[:, 1:])) if crop else layer
+    in_shape = (shape[0], shape[1] - crop, *shape[2:])
+    layer.build(in_shape)
+    out_shape = layer.compute_output_shape(in_shape)
+    weights = np.linspace(0.1, 1.0, np.prod(out_shape), dtype="float32").reshape(out_shape)
+    variables = [w.value for w in layer.trainable_weights]
+    ours = _outputs_and_gradients_of(call, x, weights, variables)
+    monkeypatch.setattr(torch_nn, "_transpose_spatial_inputs", torch_layout._ORIGINAL)
+    theirs = _outputs_and_gradients_of(call, x, weights, variables)
+    for a, b in zip([ours[0], *ours[1]], [theirs[0], *theirs[1]], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
 def _counted(function, calls):
@@ -211,6 +251,43 @@ def test_fused_batch_norm_equals_keras(shape, options, rng, monkeypatch):
 
     ours = step(batch_norm.call)
     assert bool(fused_calls) == ("axis" not in options)
+    for a, b in zip(ours, step(batch_norm._ORIGINAL), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch's memory layouts")
+@pytest.mark.parametrize("memory", ["channels_last", "channels_first"])
+def test_fused_batch_norm_copies_a_cropped_input_into_its_layout(memory, rng, monkeypatch):
+    import torch
+
+    from kerasdl.backend import batch_norm
+
+    kerasdl.build("lenet5")  # installs it
+    layouts = []
+    kernel = torch.nn.functional.batch_norm
+    monkeypatch.setattr(torch.nn.functional, "batch_norm", lambda x, *a, **k: (
+        layouts.append((x.is_contiguous(), x.is_contiguous(memory_format=torch.channels_last))),
+        kernel(x, *a, **k))[1])
+    x = rng.standard_normal((4, 6, 5, 3)).astype("float32")
+    weights = np.linspace(0.1, 1.0, 4 * 5 * 5 * 3, dtype="float32").reshape(4, 5, 5, 3)
+
+    def cropped(inputs):  # as a transposed convolution's output, cropped to "same"
+        if memory == "channels_first":
+            inputs = inputs.movedim(-1, 1).contiguous().movedim(1, -1)
+        return inputs[:, 1:]
+
+    def step(call):
+        layer = keras.layers.BatchNormalization()
+        layer.build((4, 5, 5, 3))
+        outputs, gradients = _outputs_and_gradients_of(
+            lambda inputs: call(layer, cropped(inputs), training=True), x, weights,
+            [w.value for w in layer.trainable_weights])
+        return [outputs, *gradients, *(keras.ops.convert_to_numpy(w)
+                                       for w in layer.non_trainable_weights)]
+
+    ours = step(batch_norm.call)
+    # the kernel reads the crop copied into the memory format of the uncropped tensor
+    assert layouts == [(memory == "channels_first", memory == "channels_last")]
     for a, b in zip(ours, step(batch_norm._ORIGINAL), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 

@@ -9,10 +9,13 @@ layer's ``call`` with one that hands a training step to the backend's kernel whe
 needs Keras's own code: float32, normalization over the last axis, no mask, no batch
 renormalization, more than one value per channel. The kernels return the batch's mean and
 unbiased variance, from which the moving statistics are updated as Keras updates them
-(biased variance, Keras's momentum). Inference, and every other case, runs Keras's code. Outputs,
-gradients and moving statistics equal Keras's within float rounding
-(`tests/test_backend_kernels.py`); weights, configs and saved files are those of plain
-Keras. (JAX needs none of this: XLA fuses Keras's chain into a few loops.)
+(biased variance, Keras's momentum); on PyTorch, an input strided in neither memory layout
+(a cropped transposed convolution's output) is first copied into the layout its gradient
+will come in, as the kernel's backward pass is about 10x slower on it. Inference, and
+every other case, runs Keras's code. Outputs, gradients and moving statistics equal
+Keras's within float rounding (`tests/test_backend_kernels.py`); weights, configs and
+saved files are those of plain Keras. (JAX needs none of this: XLA fuses Keras's chain
+into a few loops.)
 """
 
 import math
@@ -51,15 +54,26 @@ def _torch(inputs, gamma, beta, epsilon):
     batch's mean and its biased variance."""
     import torch
 
+    from kerasdl.backend.torch_layout import channels_last_memory
+
     channels = inputs.shape[-1]
     # the kernel writes the batch's mean and unbiased variance here (momentum 1)
     mean = torch.zeros(channels, device=inputs.device)
     variance = torch.ones(channels, device=inputs.device)
     # (batch, ..., channels) viewed as (batch, channels, ...): channels-last memory,
     # which the kernel reads as it is
+    x = torch.movedim(inputs, -1, 1)
+    channels_last = channels_last_memory(x.ndim)
+    if channels_last and not (x.is_contiguous() or x.is_contiguous(memory_format=channels_last)):
+        # e.g. a cropped transposed convolution's output: on a CPU, the kernel's backward
+        # pass over such strides is about 10x slower than a copy into the layout the
+        # gradient comes in (the uncropped output's: channels-last if the channels are
+        # adjacent in memory)
+        x = x.contiguous(memory_format=channels_last if x.stride(1) == 1
+                         else torch.contiguous_format)
     outputs = torch.nn.functional.batch_norm(
-        torch.movedim(inputs, -1, 1), mean, variance, weight=gamma, bias=beta,
-        training=True, momentum=1.0, eps=epsilon)
+        x, mean, variance, weight=gamma, bias=beta, training=True, momentum=1.0,
+        eps=epsilon)
     count = inputs.numel() // channels
     return torch.movedim(outputs, 1, -1), mean, variance * ((count - 1) / count)
 

@@ -5,7 +5,7 @@ kerasdl needs seven things that the public APIs do not offer (one of them,
 warning's text). Each is wrapped here so that a Keras release that moves one breaks one
 function, named in the traceback. (The other private uses are the faster kernels that
 `kerasdl.backend.use_fast_kernels` installs, each in its own module: `torch_rnn`,
-`batch_norm`, `jax_conv`, `jax_init`, `tf_data`.) The versions
+`torch_layout`, `batch_norm`, `jax_conv`, `jax_init`, `tf_data`.) The versions
 these were checked against are bounded in `pyproject.toml` (keras < 3.16,
 keras-tuner < 1.5).
 """
