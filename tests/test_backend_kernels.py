@@ -292,6 +292,37 @@ def test_fused_batch_norm_copies_a_cropped_input_into_its_layout(memory, rng, mo
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("data_format, padding, strides", [
+    ("channels_last", "same", (2, 2)), ("channels_last", "valid", (2, 3)),
+    pytest.param("channels_first", "same", (3, 2), marks=pytest.mark.skipif(
+        BACKEND == "tensorflow", reason="TensorFlow convolves channels-last only on a CPU")),
+])
+def test_strided_1x1_convolution_and_its_weight_gradient(data_format, padding, strides, rng):
+    """Two input channels, fewer than oneDNN's channel block: PyTorch's own kernel gave a
+    weight gradient off by hundreds here, or crashed or hung (`torch_conv`)."""
+    from kerasdl.backend.gradients import input_gradients
+
+    use_fast_kernels()
+    x = rng.standard_normal((16, 8, 8, 2)).astype("float32")
+    kernel = rng.standard_normal((1, 1, 2, 8)).astype("float32")
+    sampled = x[:, ::strides[0], ::strides[1]]
+    expected = sampled @ kernel[0, 0]
+    inputs = x if data_format == "channels_last" else x.transpose(0, 3, 1, 2)
+
+    def conv(k):
+        return keras.ops.conv(inputs, k, strides, padding, data_format)
+
+    outputs = keras.ops.convert_to_numpy(conv(kernel))
+    if data_format == "channels_first":
+        outputs = outputs.transpose(0, 2, 3, 1)
+    np.testing.assert_allclose(outputs, expected, rtol=1e-5, atol=1e-5)
+    gradient = input_gradients(lambda k: keras.ops.square(conv(k)),
+                               keras.ops.convert_to_tensor(kernel))
+    # of sum(y ** 2), y = sampled @ k: 2 * sampled^T y
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(gradient)[0, 0],
+                               2 * np.einsum("nhwi,nhwo->io", sampled, expected), rtol=1e-4)
+
+
 @pytest.mark.skipif(BACKEND != "tensorflow", reason="a compiled step's batch of any size")
 def test_fused_batch_norm_of_a_single_example():
     import tensorflow as tf

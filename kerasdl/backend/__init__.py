@@ -6,6 +6,8 @@ else:
 
 - `gradients`: the gradient step inside a custom `train_step` (GANs).
 - `compat`: the private Keras/KerasTuner modules kerasdl relies on.
+- `torch_conv`: 1x1 convolutions with strides on PyTorch, around a oneDNN bug that gives
+  wrong weight gradients, crashes or hangs (installed by `use_fast_kernels`).
 - installed by `use_fast_kernels`, faster kernels where Keras leaves speed on the table:
   `torch_rnn` (LSTM and GRU through PyTorch's fused kernel on any device; Keras takes it
   only on CUDA), `torch_layout` (convolutions and pooling on PyTorch without copies
@@ -43,7 +45,9 @@ def use_fast_kernels():
       and XLA (JAX) do by default: backpropagation through a long sequence produces
       gradients below 1e-38, which the CPU handles about 100x slower (a GRU over 200
       steps trained 7x slower than on TensorFlow until this). Values that small are
-      zero for training.
+      zero for training. Also a fix, not a speed-up: 1x1 convolutions with strides
+      convolve the sampled input with stride 1 (`torch_conv`): PyTorch's own computes a
+      wrong weight gradient for narrow channels-last inputs, or crashes, or hangs.
     """
     import keras
 
@@ -64,8 +68,9 @@ def use_fast_kernels():
     if backend == "torch":
         import torch
 
-        from kerasdl.backend import torch_layout, torch_rnn
+        from kerasdl.backend import torch_conv, torch_layout, torch_rnn
 
         torch.set_flush_denormal(True)
         torch_rnn.install()
         torch_layout.install()
+        torch_conv.install()

@@ -1,0 +1,42 @@
+"""1x1 convolutions with strides on PyTorch, as a stride-1 convolution of the sampled input.
+
+PyTorch's CPU convolutions (oneDNN, in PyTorch 2.13) compute a 1x1 convolution with
+strides by first copying the pixels it reads into a workspace. For the weight gradient
+of channels-last input with fewer input channels than its kernel's channel block (8 on
+AVX2, 16 on AVX-512), it writes past that workspace (uxlfoundation/oneDNN#6035): the
+gradient comes out wrong, or the process crashes, or the threads' barrier is overwritten
+and training hangs for ever. Keras hands PyTorch channels-last memory, so the projection
+shortcut of a narrow ResNet meets it: ResNet-18 at kerasdl's test width (4 -> 8 channels,
+stride 2) hung the test suite in that gradient on an AVX2 CPU, and 2 -> 8 channels gave a
+weight gradient off by hundreds, silently.
+
+`install` makes Keras's convolution take those pixels itself, a strided view of the input,
+and convolve it with stride 1: the same outputs and gradients, as a 1x1 kernel reads only
+the sampled pixels and needs no padding (``"same"`` and ``"valid"`` agree). PyTorch copies
+the view once before the convolution, as oneDNN copied it into its workspace.
+"""
+
+from keras.src.backend import standardize_data_format
+from keras.src.backend.torch import nn as torch_nn
+
+_ORIGINAL = torch_nn.conv
+
+
+def install():
+    """Route Keras's PyTorch convolutions with a 1x1 kernel and strides through `conv`
+    (idempotent)."""
+    torch_nn.conv = conv
+
+
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """Keras's PyTorch ``conv``; with a 1x1 kernel and strides, the input's pixels at
+    those strides convolved with stride 1."""
+    spatial = len(kernel.shape) - 2
+    strides = torch_nn.standardize_tuple(strides, spatial, "strides")
+    if any(s > 1 for s in strides) and all(k == 1 for k in kernel.shape[:spatial]):
+        inputs = torch_nn.convert_to_tensor(inputs)
+        first = 1 if standardize_data_format(data_format) == "channels_last" else 2
+        sample = [slice(None)] * inputs.ndim
+        sample[first:first + spatial] = [slice(None, None, s) for s in strides]
+        inputs, strides = inputs[tuple(sample)], 1
+    return _ORIGINAL(inputs, kernel, strides, padding, data_format, dilation_rate)
