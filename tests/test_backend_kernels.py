@@ -5,8 +5,10 @@ convolutions on JAX by output phase and Keras's compiled functions without YNNPA
 convolutions (`jax_conv`), weight initializers on JAX compiled for a short compilation
 and zeros and ones filled on the host (`jax_init`), batch normalization through
 PyTorch's and TensorFlow's fused kernels (`batch_norm`; on PyTorch a cropped input
-copied into its layout first); outputs, states, gradients and moving statistics; and
-Keras's input pipelines on TensorFlow run without tf.data's autotuning (`tf_data`)."""
+copied into its layout first); outputs, states, gradients and moving statistics;
+Keras's input pipelines on TensorFlow run without tf.data's autotuning (`tf_data`); and a
+1x1 convolution with strides and its weight gradient are right on every backend
+(`torch_conv`, around a oneDNN bug on PyTorch)."""
 
 import re
 
