@@ -5,7 +5,9 @@ compilation, reported apart), then `epochs` timed epochs of `steps` steps each; 
 returns the median and the fastest milliseconds per step. `compare` runs `time_model`
 (a registered model, built and fed as `kerasdl train` would) once per backend and round,
 each in a fresh process because Keras fixes its backend at import, rounds interleaved so
-that a change in the machine's load touches every backend alike.
+that a change in the machine's load touches every backend alike. Keras, and kerasdl's
+modules that import it, are imported inside the functions: a worker process sets its
+backend first.
 """
 
 import json
@@ -69,6 +71,7 @@ def time_model(name, *, batch_size=None, steps=20, epochs=3, seed=0, **model_kwa
     import keras
 
     from kerasdl import datasets, registry
+    from kerasdl.building import build
     from kerasdl.training import task_data
 
     spec = registry.get_spec(name)
@@ -77,7 +80,7 @@ def time_model(name, *, batch_size=None, steps=20, epochs=3, seed=0, **model_kwa
     task = recipe.task or datasets.info(recipe.dataset).task
     train, _, implied = datasets.load_for_model(name, recipe.dataset)
     keras.utils.set_random_seed(seed)
-    model = registry.build(name, **{**implied, **recipe.model, **model_kwargs})
+    model = build(name, **{**implied, **recipe.model, **model_kwargs})
     (x, y), _ = task_data(task, train, None, conditional=getattr(model, "num_classes", None))
     return {"model": name, **time_fit(model, x, y, task=task, batch_size=batch_size,
                                        steps=steps, epochs=epochs, lr=recipe.lr)}

@@ -482,7 +482,7 @@ def _images(model_path, files):
 
         shape = onnxruntime.InferenceSession(model_path).get_inputs()[0].shape[1:]
     else:
-        from kerasdl.registry import load_model
+        from kerasdl.building import load_model
 
         shape = load_model(model_path).inputs[0].shape[1:]
     if len(shape) != 3:

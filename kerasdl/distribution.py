@@ -17,7 +17,8 @@
   what `fit` gives (callbacks, backups, metrics), so kerasdl names the backends that can.
 
 On a CPU, `cpu_devices(n)` splits the processor into `n` devices (what the tests use; it
-must run before the backend starts).
+must run before the backend starts). So that it can, this module imports Keras and the
+backends' libraries inside its functions, never when it is imported.
 """
 
 import contextlib
@@ -169,7 +170,7 @@ def local_copy(model):
     weights are replicated (data parallel), so each process has them all."""
     import tempfile
 
-    from kerasdl.registry import load_model
+    from kerasdl.building import load_model  # imports Keras: see the module's docstring
 
     with outside(), tempfile.TemporaryDirectory() as scratch:
         model.save(os.path.join(scratch, "model.keras"))

@@ -13,15 +13,14 @@ except a GAN, whose losses measure its two networks against each other.
   before and after); variational: the negative ELBO in nats;
 - adversarial: FID and Inception Score against the real test images, computed with a
   LeNet-5 that kerasdl trained on `mnist_5k` (its weights ship in the package; regenerate
-  them with ``python -m kerasdl.evaluation``); a conditional GAN also gets the share of
+  them with ``python -m kerasdl.feature_network``); a conditional GAN also gets the share of
   samples that this classifier labels as the digit asked for.
 
 The figures come from Keras's own metrics (`Precision`, `Recall`, `F1Score`, `AUC`,
 `R2Score`, ...); what Keras lacks (the confusion matrix, PSNR, BLEU, FID, IS) is computed
-here in NumPy/SciPy, so a figure is the same on every backend.
+in NumPy/SciPy (`kerasdl.metrics`), so a figure is the same on every backend.
 """
 
-import collections
 import functools
 import json
 import math
@@ -32,6 +31,9 @@ import numpy as np
 from keras import ops
 
 from kerasdl._checks import check_choice
+from kerasdl.building import build
+from kerasdl.metrics import corpus_bleu, flat, frechet_distance, inception_score, perplexity, psnr
+from kerasdl.sequences import greedy_decode
 
 EVALUATED_TASKS = ("classification", "binary", "regression", "seq2seq", "reconstruction",
                    "variational", "adversarial")
@@ -73,15 +75,12 @@ def evaluate(model, data, task=None, *, output_dir=None, batch_size=256, num_sam
 
 
 def infer_task(model, x, y):
-    """The task of `model` on ``(x, y)``: GAN, VAE, a two-input encoder-decoder with
-    sequence outputs, an autoencoder (no targets), or by the output width and labels."""
-    from kerasdl.models.autoencoder import VAE
-    from kerasdl.models.gan import GAN
-
-    if isinstance(model, GAN):
-        return "adversarial"
-    if isinstance(model, VAE):
-        return "variational"
+    """The task of `model` on ``(x, y)``: the one a model class declares (a GAN's
+    ``task = "adversarial"``, a VAE's "variational"), else a two-input encoder-decoder
+    with sequence outputs, an autoencoder (no targets), or by the output width and
+    labels."""
+    if getattr(model, "task", None) in EVALUATED_TASKS:
+        return model.task
     output_shape = tuple(model.outputs[0].shape)
     if len(model.inputs) == 2 and len(output_shape) == 3:
         return "seq2seq"
@@ -162,8 +161,6 @@ def _regression(model, x, y, *, batch_size, figures, **_):
 
 
 def _seq2seq(model, x, y, *, batch_size, **_):
-    from kerasdl.sequences import greedy_decode
-
     source, target = x[0], np.asarray(y)
     mask = (target != 0).astype("float32")  # 0 is padding
     probs = _first(model.predict(x, batch_size=batch_size, verbose=0))
@@ -183,8 +180,8 @@ def _seq2seq(model, x, y, *, batch_size, **_):
 
 def _reconstruction(model, x, y, *, batch_size, figures, seed, **_):
     recon = model.predict(x, batch_size=batch_size, verbose=0)
-    scores = {"loss": _mean_loss(keras.losses.binary_crossentropy(_flat(x), _flat(recon))),
-              "mse": _result(keras.metrics.MeanSquaredError(), _flat(x), _flat(recon)),
+    scores = {"loss": _mean_loss(keras.losses.binary_crossentropy(flat(x), flat(recon))),
+              "mse": _result(keras.metrics.MeanSquaredError(), flat(x), flat(recon)),
               "psnr": psnr(x, recon)}
     noise = _noise_stddev(model)
     if noise:  # a denoising autoencoder: how much it cleans the noise it was trained on
@@ -203,7 +200,7 @@ def _variational(model, x, y, *, batch_size, figures, **_):
     figures["samples"] = functools.partial(_plot_grid, model.sample(100), 10)
     elbo = model.negative_elbo(x, batch_size=batch_size)
     return {"loss": elbo, "negative_elbo_nats": elbo,
-            "mse": _result(keras.metrics.MeanSquaredError(), _flat(x), _flat(recon)),
+            "mse": _result(keras.metrics.MeanSquaredError(), flat(x), flat(recon)),
             "psnr": psnr(x, recon)}
 
 
@@ -244,106 +241,18 @@ _EVALUATORS = {"classification": _classification, "binary": _binary,
                "adversarial": _adversarial}
 
 
-# -- figures that Keras does not compute ------------------------------------------------
-
-def perplexity(cross_entropy, mask=None):
-    """exp of the mean per-token cross-entropy (nats) over the tokens where `mask` is 1."""
-    cross_entropy = np.asarray(cross_entropy, dtype="float64")
-    mask = np.ones_like(cross_entropy) if mask is None else np.asarray(mask, dtype="float64")
-    return float(np.exp((cross_entropy * mask).sum() / mask.sum()))
-
-
-def corpus_bleu(references, hypotheses, max_n=4):
-    """Corpus BLEU (Papineni et al., 2002): the geometric mean of the clipped n-gram
-    precisions (n = 1..`max_n`, summed over the corpus) times the brevity penalty; one
-    reference per hypothesis, sequences of tokens. 0 when some order has no match."""
-    if len(references) != len(hypotheses):
-        raise ValueError(f"`references` and `hypotheses` must pair up; received "
-                         f"{len(references)} references and {len(hypotheses)} hypotheses.")
-    matches, totals = np.zeros(max_n), np.zeros(max_n)
-    ref_length = hyp_length = 0
-    for ref, hyp in zip(references, hypotheses):
-        ref_length, hyp_length = ref_length + len(ref), hyp_length + len(hyp)
-        for n in range(1, max_n + 1):
-            ref_counts = _ngrams(ref, n)
-            hyp_counts = _ngrams(hyp, n)
-            matches[n - 1] += sum(min(c, ref_counts[g]) for g, c in hyp_counts.items())
-            totals[n - 1] += max(len(hyp) - n + 1, 0)
-    if hyp_length == 0 or matches.min() == 0:
-        return 0.0
-    brevity = 1.0 if hyp_length > ref_length else math.exp(1 - ref_length / hyp_length)
-    return float(brevity * math.exp(np.mean(np.log(matches / totals))))
-
-
-def _ngrams(tokens, n):
-    return collections.Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
-
-
-def psnr(x, reconstruction, data_range=1.0):
-    """Peak signal-to-noise ratio in dB, per image, averaged."""
-    mse = np.mean(np.square(_flat(x) - _flat(reconstruction)), axis=1)
-    return float(np.mean(10 * np.log10(data_range ** 2 / np.maximum(mse, 1e-12))))
-
-
-def frechet_distance(features_a, features_b, eps=1e-6):
-    """The Fréchet distance between Gaussians fitted to two feature sets (FID, Heusel et
-    al., 2017): |mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)). If the product's
-    square root is not finite, `eps` is added to both diagonals first (the usual guard)."""
-    import scipy.linalg
-
-    a, b = np.asarray(features_a, "float64"), np.asarray(features_b, "float64")
-    mu_a, mu_b = a.mean(0), b.mean(0)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    root = scipy.linalg.sqrtm(cov_a @ cov_b)
-    if not np.isfinite(root).all():
-        offset = eps * np.eye(len(mu_a))
-        root = scipy.linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
-    diff = mu_a - mu_b
-    return float(diff @ diff + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(root.real))
-
-
-def inception_score(probs, eps=1e-12):
-    """exp(E_x KL(p(y|x) || p(y))) (Salimans et al., 2016) of class probabilities."""
-    probs = np.asarray(probs, "float64")
-    marginal = probs.mean(0, keepdims=True)
-    kl = (probs * (np.log(probs + eps) - np.log(marginal + eps))).sum(1)
-    return float(np.exp(kl.mean()))
-
-
 # -- the feature network ----------------------------------------------------------------
 
 @functools.cache
 def feature_network(path=FEATURE_WEIGHTS):
     """kerasdl's LeNet-5 for 28x28x1 digits, as a model with two outputs: the 84
     penultimate (F6) features and the class probabilities."""
-    from kerasdl.registry import build
-
     if not os.path.isfile(path):
         raise FileNotFoundError(f"The feature network's weights are missing: {path}. "
-                                f"Regenerate them with `python -m kerasdl.evaluation`.")
+                                f"Regenerate them with `python -m kerasdl.feature_network`.")
     model = build("lenet5", input_shape=FEATURE_SHAPE, num_classes=10)
     model.load_weights(path)
     return keras.Model(model.inputs, [model.get_layer("fc2").output, model.output])
-
-
-def train_feature_network(path=FEATURE_WEIGHTS, *, seed=2, epochs=40):
-    """Train the feature network with `kerasdl train lenet5`'s recipe on all 4,000
-    `mnist_5k` training digits and save its weights to `path`; returns the test accuracy.
-
-    The shipped weights are seed 2 on JAX (98.5% test accuracy; seeds 0 and 1 gave 98.0%
-    and 98.1%). Other backends draw other random numbers from the same seed."""
-    from kerasdl import datasets
-    from kerasdl.registry import build, get_spec
-    from kerasdl.training import train_model
-
-    keras.utils.set_random_seed(seed)
-    model = build("lenet5", input_shape=FEATURE_SHAPE, num_classes=10)
-    train, test = datasets.load("mnist_5k", "train"), datasets.load("mnist_5k", "test")
-    _, metrics = train_model(model, train, test, recipe=get_spec("lenet5").train, seed=seed,
-                             epochs=epochs, validation_split=0.0, verbose=2)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    model.save_weights(path)
-    return metrics["test_accuracy"]
 
 
 # -- helpers --------------------------------------------------------------------------
@@ -408,10 +317,6 @@ def _auc(labels, scores):
         metric.true_positives, metric.false_positives, metric.true_negatives,
         metric.false_negatives))
     return float(ops.convert_to_numpy(metric.result())), (fp / (fp + tn), tp / (tp + fn))
-
-
-def _flat(x):
-    return np.asarray(x, "float32").reshape(len(x), -1)
 
 
 def _noise_stddev(model):
@@ -484,8 +389,3 @@ def _plot_grid(images, columns, subplots):
         ax.imshow(np.squeeze(image), cmap="gray", vmin=0, vmax=1)
     fig.tight_layout(pad=0.1)
     return fig
-
-
-if __name__ == "__main__":
-    accuracy = train_feature_network()
-    print(f"wrote {FEATURE_WEIGHTS}; test accuracy on mnist_5k {accuracy:.4f}")

@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from kerasdl._checks import closest
+from kerasdl.building import load_model
 
 FORMATS = ("keras", "savedmodel", "onnx")
 PRODUCERS = {"keras": ("tensorflow", "jax", "torch"), "savedmodel": ("tensorflow", "jax"),
@@ -125,8 +126,6 @@ def run_exported(path, x):
         outputs = [np.asarray(o) for o in (outputs if isinstance(outputs, (list, tuple))
                                            else [outputs])]
     else:
-        from kerasdl.registry import load_model
-
         outputs = load_model(path).predict(xs if len(xs) > 1 else xs[0], verbose=0)
     outputs = outputs if isinstance(outputs, list) else [outputs]
     return outputs[0] if len(outputs) == 1 else outputs

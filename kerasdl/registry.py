@@ -2,18 +2,21 @@
 
 Every module of `kerasdl.models` whose name does not start with "_" is a family: it is
 imported on first use and calls `register(...)` for each model it defines, so adding a
-model is one file. `build`, `list_models` and `model_info` are the public entry points
-(re-exported as `kerasdl.build`, ...).
+model is one file. This module only records and answers: `list_models`, `model_info`
+and `get_spec` (re-exported as `kerasdl.list_models`, ...) neither build a model nor
+change Keras; `kerasdl.building` builds and loads.
 """
 
 import dataclasses
 import fnmatch
 import importlib
 import inspect
+import os
 import pkgutil
 
 from kerasdl._checks import closest
 from kerasdl.recipe import Recipe
+from kerasdl.testing import EXAMPLES
 
 _REGISTRY = {}
 WIDTH_KNOBS = ("hidden_units", "width_multiplier", "filters", "units", "growth_rate",
@@ -81,8 +84,6 @@ def register(name, builder, *, family, paper, default_input, min_input, num_clas
         if knob not in WIDTH_KNOBS or knob not in arguments:
             raise ValueError(f"{name}: width knob {knob!r} must be one of {WIDTH_KNOBS} "
                              f"and an argument of {builder.__name__}.")
-    from kerasdl.testing import EXAMPLES
-
     if example is not None and example not in EXAMPLES:
         raise ValueError(f"{name}: example {example!r} must be one of {sorted(EXAMPLES)}.")
     _REGISTRY[name] = ModelSpec(
@@ -94,20 +95,21 @@ def register(name, builder, *, family, paper, default_input, min_input, num_clas
     )
 
 
-def _load_families():
-    import kerasdl.backend
-    import kerasdl.models
-
-    kerasdl.backend.use_fast_kernels()
-
-    for module in pkgutil.iter_modules(kerasdl.models.__path__):
+def load_families():
+    """Import every family module of `kerasdl.models` (each registers its models). The
+    families sit above this module: they are found by name, as plug-ins, and imported
+    on first use, as they import Keras."""
+    for module in pkgutil.iter_modules([FAMILIES]):
         if not module.name.startswith("_"):
             importlib.import_module(f"kerasdl.models.{module.name}")
 
 
+FAMILIES = os.path.join(os.path.dirname(__file__), "models")
+
+
 def get_spec(name):
     """The `ModelSpec` registered under `name`; a ValueError naming close names if none."""
-    _load_families()
+    load_families()
     if not isinstance(name, str) or name not in _REGISTRY:
         raise ValueError(
             f"Unknown model name {name!r}." + closest(name, _REGISTRY)
@@ -116,76 +118,9 @@ def get_spec(name):
     return _REGISTRY[name]
 
 
-def build(model, /, **kwargs):
-    """Build the registered `model` as a functional `keras.Model`.
-
-    Args:
-        model: a name from `list_models()`, e.g. "resnet18" (positional).
-        **kwargs: the builder's keyword arguments (`input_shape`, `num_classes`,
-            `include_top`, `pooling`, `classifier_activation`, `dropout`, `name`, and
-            the family's width knobs); see `model_info(model)["arguments"]`. And
-            `weights`: the path of trained weights to start from -- a kerasdl `.keras`
-            or `.weights.h5` of the same architecture (its classifier is rebuilt if it
-            was trained for another number of classes) or a keras.applications `.h5`;
-            see `kerasdl.finetuning.load_weights`.
-
-    Returns:
-        A `keras.Model`.
-
-    Example:
-        >>> model = kerasdl.build("resnet18", input_shape=(32, 32, 3), num_classes=10,
-        ...                       stem="small")
-    """
-    spec = get_spec(model)
-    unknown = sorted(set(kwargs) - set(spec.arguments))
-    if unknown:
-        raise TypeError(
-            f"build({model!r}) got unexpected keyword argument(s) {unknown}."
-            + closest(unknown[0], spec.arguments)
-            + f" {model} accepts: {list(spec.arguments)}."
-        )
-    weights = kwargs.pop("weights", None)
-    built = spec.builder(**spec.fixed, **{"name": model, **spec.presets, **kwargs})
-    if weights is not None:
-        from kerasdl.finetuning import load_weights
-
-        load_weights(built, weights)
-    return built
-
-
-def load_model(path, *, safe_mode=True, **kwargs):
-    """`keras.saving.load_model` with every kerasdl layer, loss and model class (GAN,
-    VAE, ...) registered, so that any kerasdl `.keras` file loads, on any backend.
-
-    A file holding Python code (a `Lambda` layer) is refused unless `safe_mode=False`
-    (only for files you trust); a missing, truncated or corrupt file is an error naming it.
-    """
-    import os
-    import zipfile
-
-    import keras
-
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No model file at {path}.")
-    if str(path).endswith(".keras") and not zipfile.is_zipfile(path):  # Keras: "not found"
-        raise ValueError(f"{path} is not a readable .keras file: it is truncated or corrupt "
-                         f"(a .keras file is a zip archive).")
-    importlib.import_module("kerasdl.training")  # registers its label-smoothing loss
-    _load_families()
-    try:
-        return keras.saving.load_model(path, safe_mode=safe_mode, **kwargs)
-    except ValueError as err:  # Keras's own message names neither the file nor the way out
-        if safe_mode and "safe_mode" in str(err):
-            raise ValueError(
-                f"{path} holds Python code (a Lambda layer), which loading would run; kerasdl "
-                f"refuses it by default. If you trust where the file comes from: "
-                f"kerasdl.load_model(path, safe_mode=False).") from None
-        raise ValueError(f"{path} could not be loaded: {err}") from err
-
-
 def list_models(pattern=None, family=None):
     """Sorted registered names, optionally filtered by a glob `pattern` and a `family`."""
-    _load_families()
+    load_families()
     families = sorted({s.family for s in _REGISTRY.values()})
     if family is not None and family not in families:
         raise ValueError(

@@ -27,7 +27,7 @@ import numpy as np
 
 import kerasdl
 from kerasdl import datasets
-from kerasdl.evaluation import psnr
+from kerasdl.metrics import psnr
 from kerasdl.training import plot_history, train_model
 
 QUICK = os.environ.get('KERASDL_QUICK') == '1'  # the tests' quick mode: fewer epochs

@@ -111,7 +111,7 @@ def test_convolutions_and_pooling_read_channels_last_memory(make_layer, shape, c
     weights = np.linspace(0.1, 1.0, np.prod(out_shape), dtype="float32").reshape(out_shape)
     variables = [w.value for w in layer.trainable_weights]
     ours = _outputs_and_gradients_of(call, x, weights, variables)
-    monkeypatch.setattr(torch_nn, "_transpose_spatial_inputs", torch_layout._ORIGINAL)
+    monkeypatch.setattr(torch_nn, "_transpose_spatial_inputs", torch_layout.PATCHES[0].original)
     theirs = _outputs_and_gradients_of(call, x, weights, variables)
     for a, b in zip([ours[0], *ours[1]], [theirs[0], *theirs[1]], strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
@@ -169,7 +169,7 @@ def test_initializers_compile_quickly_and_draw_kerass_values(monkeypatch):
     initializer = keras.initializers.GlorotUniform(seed=3)
     drawn = [initializer(shape) for shape in shapes]
     assert quick.compiled._cache_size() == 2
-    monkeypatch.setattr(keras_random, "uniform", quick.keras_original)
+    monkeypatch.setattr(keras_random, "uniform", quick.__wrapped__)
     for shape, values in zip(shapes, drawn):
         np.testing.assert_allclose(values, initializer(shape), rtol=1e-6, atol=1e-7)
     monkeypatch.undo()
@@ -211,13 +211,15 @@ def test_transposed_convolution_by_phases_equals_keras(shape, kernel, strides, r
     x = rng.standard_normal(shape).astype("float32")
     k = rng.standard_normal((*kernel, 4, shape[-1])).astype("float32")
 
+    kerass = jax_conv.PATCHES[1].original
+
     def loss(conv):
         return lambda x, k: (conv(x, k, strides, "same") ** 2).sum()
 
     np.testing.assert_allclose(jax_conv.conv_transpose(x, k, strides, "same"),
-                               jax_conv._ORIGINAL(x, k, strides, "same"), atol=1e-5)
+                               kerass(x, k, strides, "same"), atol=1e-5)
     for ours, theirs in zip(jax.grad(loss(jax_conv.conv_transpose), (0, 1))(x, k),
-                            jax.grad(loss(jax_conv._ORIGINAL), (0, 1))(x, k), strict=True):
+                            jax.grad(loss(kerass), (0, 1))(x, k), strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-4)
 
 
@@ -253,7 +255,7 @@ def test_fused_batch_norm_equals_keras(shape, options, rng, monkeypatch):
 
     ours = step(batch_norm.call)
     assert bool(fused_calls) == ("axis" not in options)
-    for a, b in zip(ours, step(batch_norm._ORIGINAL), strict=True):
+    for a, b in zip(ours, step(batch_norm.PATCHES[0].original), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
@@ -290,7 +292,7 @@ def test_fused_batch_norm_copies_a_cropped_input_into_its_layout(memory, rng, mo
     ours = step(batch_norm.call)
     # the kernel reads the crop copied into the memory format of the uncropped tensor
     assert layouts == [(memory == "channels_first", memory == "channels_last")]
-    for a, b in zip(ours, step(batch_norm._ORIGINAL), strict=True):
+    for a, b in zip(ours, step(batch_norm.PATCHES[0].original), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
@@ -299,12 +301,25 @@ def test_fused_batch_norm_copies_a_cropped_input_into_its_layout(memory, rng, mo
     pytest.param("channels_first", "same", (3, 2), marks=pytest.mark.skipif(
         BACKEND == "tensorflow", reason="TensorFlow convolves channels-last only on a CPU")),
 ])
-def test_strided_1x1_convolution_and_its_weight_gradient(data_format, padding, strides, rng):
+def test_strided_1x1_convolution_and_its_weight_gradient(data_format, padding, strides, rng,
+                                                         monkeypatch):
     """Two input channels, fewer than oneDNN's channel block: PyTorch's own kernel gave a
-    weight gradient off by hundreds here, or crashed or hung (`torch_conv`)."""
+    weight gradient off by hundreds here, or crashed or hung (`torch_conv`). On PyTorch
+    the fix is installed and the convolution runs with stride 1 on the sampled input,
+    whatever this CPU's oneDNN does with strides."""
     from kerasdl.backend.gradients import input_gradients
 
     use_fast_kernels()
+    strides_run = []
+    if BACKEND == "torch":
+        from keras.src.backend.torch import nn as torch_nn
+
+        from kerasdl.backend import torch_conv
+
+        assert torch_nn.conv is torch_conv.conv
+        kerass = torch_conv.PATCHES[0].original
+        monkeypatch.setattr(torch_conv.PATCHES[0], "original", lambda *args: (
+            strides_run.append(args[2]), kerass(*args))[1])
     x = rng.standard_normal((16, 8, 8, 2)).astype("float32")
     kernel = rng.standard_normal((1, 1, 2, 8)).astype("float32")
     sampled = x[:, ::strides[0], ::strides[1]]
@@ -323,6 +338,7 @@ def test_strided_1x1_convolution_and_its_weight_gradient(data_format, padding, s
     # of sum(y ** 2), y = sampled @ k: 2 * sampled^T y
     np.testing.assert_allclose(keras.ops.convert_to_numpy(gradient)[0, 0],
                                2 * np.einsum("nhwi,nhwo->io", sampled, expected), rtol=1e-4)
+    assert strides_run == ([1, 1] if BACKEND == "torch" else [])  # forward, then gradient
 
 
 @pytest.mark.skipif(BACKEND != "tensorflow", reason="a compiled step's batch of any size")
@@ -342,20 +358,35 @@ def test_fused_batch_norm_of_a_single_example():
 
 
 @pytest.mark.skipif(BACKEND != "tensorflow", reason="tf.data feeds fit on TensorFlow only")
-def test_fit_pipelines_run_without_autotuning(rng):
+def test_fit_pipelines_run_without_the_autotuning_thread(rng):
+    """tf.data's autotuning runs its model of the pipeline on a thread of its own, the one
+    that took a core from the training step: Keras's pipelines for arrays and PyDatasets
+    start one thread fewer with `tf_data`; a dataset handed to fit keeps its options."""
+    import os
+
     import tensorflow as tf
     from keras.src.trainers.data_adapters import get_data_adapter
 
     from kerasdl.training import Batches
 
-    x, y = rng.normal(size=(10, 3)).astype("float32"), np.arange(10) % 2
+    x, y = rng.normal(size=(4000, 3)).astype("float32"), np.arange(4000) % 2
+
+    def threads_started(feed):
+        dataset = get_data_adapter(*feed, batch_size=4).get_tf_dataset()
+        before = len(os.listdir("/proc/self/task"))
+        batches = iter(dataset)
+        for _ in range(200):
+            next(batches)
+        return len(os.listdir("/proc/self/task")) - before
+
+    feeds = {"arrays": (x, y), "a PyDataset": (Batches(x, y, 4), None)}
+    started = {}
+    for enabled in (False, True, False, True):  # the first of each warms the thread pools
+        use_fast_kernels(enabled)
+        started[enabled] = {name: threads_started(feed) for name, feed in feeds.items()}
+    assert all(started[True][name] < started[False][name] for name in feeds), started
     users = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
-    feeds = {"arrays": (x, y), "a PyDataset": (Batches(x, y, 4), None), "yours": (users, None)}
-    use_fast_kernels()
-    autotune = {name: get_data_adapter(*feed, batch_size=4).get_tf_dataset()
-                .options().autotune.enabled for name, feed in feeds.items()}
-    # tf.data's default (None) is on; a dataset handed to fit keeps its own options
-    assert autotune == {"arrays": False, "a PyDataset": False, "yours": None}
+    assert get_data_adapter(users).get_tf_dataset().options().autotune.enabled is None
 
 
 def _batch_norm_kernel():

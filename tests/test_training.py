@@ -4,9 +4,9 @@ import pytest
 
 import kerasdl
 from kerasdl import datasets
-from kerasdl.training import (Batches, SparseCategoricalCrossentropy, compile_model,
-                              learning_rate, make_optimizer, random_affine, split_validation,
-                              train_model)
+from kerasdl.losses import SparseCategoricalCrossentropy
+from kerasdl.training import (Batches, compile_model, learning_rate, make_optimizer,
+                              random_affine, split_validation, train_model)
 
 
 def test_random_affine_identity_and_shift(rng):

@@ -4,10 +4,12 @@ Keras's `BatchNormalization` computes a training step's statistics and normaliza
 chain of elementwise operations and reductions, each a pass over the activations. On a
 CPU, one layer over 64x32x32x64 activations took, forward and backward, 27 ms on PyTorch
 against 6 ms for ``torch.nn.functional.batch_norm``, and 15.5 ms on TensorFlow against
-5.6 ms for its ``FusedBatchNormV3``; a ResNet-18 has twenty. `install` replaces the
+5.6 ms for its ``FusedBatchNormV3``; a ResNet-18 has twenty. Its patch replaces the
 layer's ``call`` with one that hands a training step to the backend's kernel when nothing
 needs Keras's own code: float32, normalization over the last axis, no mask, no batch
-renormalization, more than one value per channel. The kernels return the batch's mean and
+renormalization, no synchronized statistics (``synchronized=True`` averages them over the
+replicas of a `tf.distribute` strategy, which the kernel does not), more than one value
+per channel. The kernels return the batch's mean and
 unbiased variance, from which the moving statistics are updated as Keras updates them
 (biased variance, Keras's momentum); on PyTorch, an input strided in neither memory layout
 (a cropped transposed convolution's output) is first copied into the layout its gradient
@@ -23,23 +25,19 @@ import math
 import keras
 from keras.src.layers import BatchNormalization
 
-_ORIGINAL = BatchNormalization.call
-
-
-def install():
-    """Route `keras.layers.BatchNormalization`'s training steps to the backend's fused
-    kernel (idempotent)."""
-    BatchNormalization.call = call
+from kerasdl.backend.patching import Patch
 
 
 def call(self, inputs, training=None, mask=None):
+    """`keras.layers.BatchNormalization.call`, a training step through the fused kernel
+    where it computes what Keras would."""
     shape = tuple(inputs.shape)  # None where a compiled step's batch is any size
     if not (training and self.trainable and mask is None and not self.renorm
-            and keras.backend.standardize_dtype(inputs.dtype) == "float32"
+            and not self.synchronized and keras.backend.standardize_dtype(inputs.dtype) == "float32"
             and self.compute_dtype == "float32" and self.axis in (-1, len(shape) - 1)
             and isinstance(shape[-1], int) and shape[-1] > 0
             and (None in shape or math.prod(shape) > shape[-1])):
-        return _ORIGINAL(self, inputs, training=training, mask=mask)
+        return PATCHES[0].original(self, inputs, training=training, mask=mask)
     kernel = _torch if keras.backend.backend() == "torch" else _tensorflow
     outputs, mean, variance = kernel(inputs, self.gamma.value if self.scale else None,
                                      self.beta.value if self.center else None, self.epsilon)
@@ -90,3 +88,6 @@ def _tensorflow(inputs, gamma, beta, epsilon):
         tf.zeros([channels]) if beta is None else beta, epsilon=epsilon, is_training=True)
     count = tf.cast(tf.size(inputs) // channels, variance.dtype)
     return tf.reshape(outputs, tf.shape(inputs)), mean, variance * (count - 1) / count
+
+
+PATCHES = [Patch(BatchNormalization, "call", call, name="batch_norm")]

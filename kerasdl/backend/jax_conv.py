@@ -4,7 +4,7 @@ convolutions as stride-1 convolutions, one per output phase.
 jaxlib 0.10's CPU compiler hands convolutions to YNNPACK by default, which is slow at the
 shapes of a CNN's training step: the kernel gradient of a 3x3 convolution over 32x32x64
 images (batch 64) took 130 ms against 32 ms with XLA's own (Eigen) convolution, and
-ResNet-18's training step 1.84 s against 0.99 s. `install` makes Keras's compiled
+ResNet-18's training step 1.84 s against 0.99 s. One patch makes Keras's compiled
 functions (`fit`, `evaluate`, `predict`) use YNNPACK for everything it does by default
 except convolutions (the compiler option ``xla_cpu_experimental_ynn_fusion_type``), on a
 CPU and where the installed jaxlib knows the option's values.
@@ -17,7 +17,7 @@ sum over the kernel taps that reach each output phase: output position ``m*s + r
 stride-1 convolution of the input with a ``k/s``-wide sub-kernel, and the phases interleave
 into the output ("sub-pixel convolution"). Their gradients are stride-1 convolutions too.
 
-`install` replaces the JAX backend's ``conv_transpose`` (what `keras.layers.Conv1DTranspose`,
+The other replaces the JAX backend's ``conv_transpose`` (what `keras.layers.Conv1DTranspose`,
 `Conv2DTranspose`, `Conv3DTranspose` and `keras.ops.conv_transpose` call) with `conv_transpose`,
 which takes this route for ``padding="same"``, channels-last data, no dilation or output
 padding, and kernels a multiple of the stride (DCGAN's 4 and 2), and hands anything else to
@@ -30,37 +30,24 @@ import itertools
 import jax
 import jax.numpy as jnp
 from keras.src.backend.jax import nn as keras_nn
+from keras.src.backend.jax import trainer
 
-_ORIGINAL = keras_nn.conv_transpose
-
+from kerasdl.backend.patching import Patch
 
 # jaxlib 0.10's default YNNPACK fusions, less LIBRARY_FUSION_TYPE_INDIVIDUAL_CONVOLUTION
 WITHOUT_YNN_CONVOLUTIONS = {"xla_cpu_experimental_ynn_fusion_type": ",".join(
     f"LIBRARY_FUSION_TYPE_{kind}" for kind in ("DOT", "REDUCE", "INDIVIDUAL_DOT"))}
 
 
-def install():
-    """Compile Keras's functions without YNNPACK convolutions on a CPU, and route JAX's
-    transposed convolutions through `conv_transpose` (idempotent)."""
-    keras_nn.conv_transpose = conv_transpose
-    _compile_convolutions_without_ynnpack()
-
-
-def _compile_convolutions_without_ynnpack():
-    from keras.src.backend.jax import trainer
-
-    if trainer.jit is jax.jit and cpu_compiles_with(WITHOUT_YNN_CONVOLUTIONS):
-        # (else a GPU or TPU; Flax NNX's jit; or done already)
-        trainer.jit = functools.partial(jax.jit, compiler_options=WITHOUT_YNN_CONVOLUTIONS)
-
-
+@functools.cache
 def cpu_compiles_with(compiler_options):
-    """Whether JAX runs on a CPU and its compiler takes `compiler_options` (a jax or
-    jaxlib that does not know an option or its values keeps its defaults)."""
+    """Whether JAX runs on a CPU and its compiler takes `compiler_options` (a tuple of
+    pairs; a jax or jaxlib that does not know an option or its values keeps its
+    defaults)."""
     if jax.default_backend() != "cpu":
         return False
     try:
-        jax.jit(lambda x: x + 1, compiler_options=compiler_options).lower(1.0).compile()
+        jax.jit(lambda x: x + 1, compiler_options=dict(compiler_options)).lower(1.0).compile()
     except (TypeError, RuntimeError):
         return False
     return True
@@ -79,8 +66,8 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
             or standardize_data_format(data_format) != "channels_last"
             or max(strides) == 1
             or any(k % s or k < s for k, s in zip(sizes, strides))):
-        return _ORIGINAL(inputs, kernel, strides, padding, output_padding, data_format,
-                         dilation_rate)
+        return PATCHES[1].original(inputs, kernel, strides, padding, output_padding,
+                                   data_format, dilation_rate)
     return _by_phases(jnp.asarray(inputs), jnp.asarray(kernel), strides)
 
 
@@ -111,3 +98,17 @@ def _by_phases(x, kernel, strides):
     out = jnp.transpose(out, order)
     batch, *lengths, channels = phases[0].shape
     return out.reshape(batch, *(n * s for n, s in zip(lengths, strides)), channels)
+
+
+def _jit_is_jax_and_a_cpu_takes_the_option():
+    # else a GPU or TPU (YNNPACK is a CPU library), or Flax NNX's jit
+    return (PATCHES[0].original is jax.jit
+            and cpu_compiles_with(tuple(WITHOUT_YNN_CONVOLUTIONS.items())))
+
+
+PATCHES = [
+    Patch(trainer, "jit", functools.partial(jax.jit, compiler_options=WITHOUT_YNN_CONVOLUTIONS),
+          signature=False, applies=_jit_is_jax_and_a_cpu_takes_the_option,
+          name="jax_conv (compilation without YNNPACK convolutions)"),
+    Patch(keras_nn, "conv_transpose", conv_transpose, name="jax_conv (conv_transpose)"),
+]

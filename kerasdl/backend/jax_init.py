@@ -4,7 +4,7 @@ Keras draws every new weight's initial values eagerly, and on JAX each draw of a
 shape compiles the random sampler anew: 0.13-0.47 s each on a CPU at XLA's default
 optimization level, so that building a ResNet-18 took 3.9 s on JAX against 0.4 s on
 PyTorch, and a KerasTuner trial, which builds a model of new shapes, spent a quarter of
-its time there. `install` compiles Keras's `normal`, `uniform` and `truncated_normal`
+its time there. Its patches compile Keras's `normal`, `uniform` and `truncated_normal`
 samplers, when called with a concrete seed, at XLA's optimization level 0 (about 0.08 s;
 ResNet-18 builds in 1.7 s): the random bits are the same, and the floats made from them
 equal Keras's within rounding (a few in a hundred differ in the last bit, the unfused
@@ -38,21 +38,14 @@ from keras.src.backend.jax import random as keras_random
 from keras.src.initializers import constant_initializers
 
 from kerasdl.backend.jax_conv import cpu_compiles_with
+from kerasdl.backend.patching import Patch
 
 FAST_COMPILATION = {"xla_backend_optimization_level": 0}
-SAMPLERS = ("normal", "uniform", "truncated_normal")
+# Keras's samplers, with the signatures these patches were written for
+SAMPLERS = {"normal": "(shape, mean=0.0, stddev=1.0, dtype=None, seed=None)",
+            "uniform": "(shape, minval=0.0, maxval=1.0, dtype=None, seed=None)",
+            "truncated_normal": "(shape, mean=0.0, stddev=1.0, dtype=None, seed=None)"}
 LARGEST_PREFIX_DRAW = 2**16  # values; above it the exact shape: its draw outweighs a compile
-
-
-def install():
-    """Compile Keras's eager random draws for a short compilation and fill zeros and ones
-    on the host, on a CPU (idempotent)."""
-    if hasattr(keras_random.uniform, "keras_original") or not cpu_compiles_with(FAST_COMPILATION):
-        return
-    for name in SAMPLERS:
-        setattr(keras_random, name, _compiled_quickly(getattr(keras_random, name)))
-    constant_initializers.Zeros.__call__ = _filled_on_the_host(np.zeros)
-    constant_initializers.Ones.__call__ = _filled_on_the_host(np.ones)
 
 
 def _filled_on_the_host(fill):
@@ -84,10 +77,24 @@ def _compiled_quickly(sample):
         flat = compiled(key, (1 << (size - 1).bit_length(),), dtype, numbers)
         return jax.device_put(np.asarray(flat)[:size].reshape(static))
 
-    wrapper.keras_original, wrapper.compiled = sample, compiled
+    wrapper.compiled = compiled
     return wrapper
 
 
 def _values_depend_on_index_alone():
     return (jax.config.jax_default_prng_impl == "threefry2x32"
             and jax.config.jax_threefry_partitionable)
+
+
+def _on_a_cpu_that_compiles_quickly():
+    # measured on a CPU; a GPU's compilations and fills are other costs
+    return cpu_compiles_with(tuple(FAST_COMPILATION.items()))
+
+
+PATCHES = [Patch(keras_random, name, _compiled_quickly, wrap=True, signature=signature,
+                 applies=_on_a_cpu_that_compiles_quickly, name=f"jax_init ({name})")
+           for name, signature in SAMPLERS.items()]
+PATCHES += [Patch(initializer, "__call__", _filled_on_the_host(fill),
+                  applies=_on_a_cpu_that_compiles_quickly, name=f"jax_init ({initializer.__name__})")
+            for initializer, fill in ((constant_initializers.Zeros, np.zeros),
+                                      (constant_initializers.Ones, np.ones))]

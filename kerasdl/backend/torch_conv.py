@@ -10,22 +10,18 @@ shortcut of a narrow ResNet meets it: ResNet-18 at kerasdl's test width (4 -> 8 
 stride 2) hung the test suite in that gradient on an AVX2 CPU, and 2 -> 8 channels gave a
 weight gradient off by hundreds, silently.
 
-`install` makes Keras's convolution take those pixels itself, a strided view of the input,
+On a CPU, its patch makes Keras's convolution take those pixels itself, a strided view of the input,
 and convolve it with stride 1: the same outputs and gradients, as a 1x1 kernel reads only
 the sampled pixels and needs no padding (``"same"`` and ``"valid"`` agree). PyTorch copies
 the view once before the convolution, as oneDNN copied it into its workspace.
 """
 
+import torch
 from keras.src.backend import standardize_data_format
+from keras.src.backend.torch import core
 from keras.src.backend.torch import nn as torch_nn
 
-_ORIGINAL = torch_nn.conv
-
-
-def install():
-    """Route Keras's PyTorch convolutions with a 1x1 kernel and strides through `conv`
-    (idempotent)."""
-    torch_nn.conv = conv
+from kerasdl.backend.patching import Patch
 
 
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
@@ -39,4 +35,12 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
         sample = [slice(None)] * inputs.ndim
         sample[first:first + spatial] = [slice(None, None, s) for s in strides]
         inputs, strides = inputs[tuple(sample)], 1
-    return _ORIGINAL(inputs, kernel, strides, padding, data_format, dilation_rate)
+    return PATCHES[0].original(inputs, kernel, strides, padding, data_format, dilation_rate)
+
+
+def _on_a_cpu():
+    # oneDNN is PyTorch's CPU library; CUDA's convolutions are not affected
+    return torch.device(core.get_device()).type == "cpu"
+
+
+PATCHES = [Patch(torch_nn, "conv", conv, applies=_on_a_cpu, name="torch_conv")]

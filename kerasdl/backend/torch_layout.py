@@ -7,7 +7,7 @@ result into channels-first memory (``.contiguous()``), and a convolution copies 
 into channels-last memory, which PyTorch's CPU convolutions prefer. But the permuted
 tensor already is channels-last memory: the copies, and the copies of their gradients,
 move data for nothing (on LeNet-5, four copies of its first activations per training
-step). `install` makes the permutation keep channels-last memory, copying only an input
+step). Its patch makes the permutation keep channels-last memory, copying only an input
 that is not contiguous to begin with, as later Keras does for convolutions
 (keras-team/keras#23199) and proposes for pooling (#23645). PyTorch's kernels read either
 layout and compute the same values (`tests/test_backend_kernels.py`). Sequences (one
@@ -24,13 +24,7 @@ process, 11.0 -> 10.0 ms).
 import torch
 from keras.src.backend.torch import nn as torch_nn
 
-_ORIGINAL = torch_nn._transpose_spatial_inputs
-
-
-def install():
-    """Make Keras's PyTorch convolutions and pooling read channels-last data as it lies
-    in memory (idempotent)."""
-    torch_nn._transpose_spatial_inputs = transpose_spatial_inputs
+from kerasdl.backend.patching import Patch
 
 
 def transpose_spatial_inputs(inputs):
@@ -38,7 +32,7 @@ def transpose_spatial_inputs(inputs):
     contiguous in channels-last memory: no copy of a contiguous input."""
     memory_format = channels_last_memory(inputs.ndim)
     if memory_format is None:
-        return _ORIGINAL(inputs)
+        return PATCHES[0].original(inputs)
     axes = (0, inputs.ndim - 1, *range(1, inputs.ndim - 1))
     return torch.permute(inputs, axes).contiguous(memory_format=memory_format)
 
@@ -47,3 +41,7 @@ def channels_last_memory(ndim):
     """PyTorch's channels-last memory format for tensors of `ndim` axes (4 or 5), else
     None."""
     return torch_nn._get_channels_last_memory_format(ndim)
+
+
+PATCHES = [Patch(torch_nn, "_transpose_spatial_inputs", transpose_spatial_inputs,
+                 name="torch_layout")]

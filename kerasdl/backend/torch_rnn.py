@@ -3,7 +3,7 @@
 Keras's PyTorch backend hands `LSTM` and `GRU` to ``torch._VF.lstm``/``gru`` (the kernel
 behind ``torch.nn.LSTM``) only on CUDA and only without a mask; everywhere else it runs a
 Python loop over the time steps, 13x slower than ``torch.nn.LSTM`` on a CPU. Nothing in
-the fused kernel depends on the device, so `install` replaces the backend's ``lstm`` and
+the fused kernel depends on the device, so its patches replace the backend's ``lstm`` and
 ``gru`` (what `keras.layers.LSTM`/`GRU` call before falling back to their step loop) with
 versions that take it whenever the step loop is not needed:
 
@@ -23,22 +23,15 @@ are those of plain Keras: nothing about the model changes, only which kernel run
 
 import importlib
 
+import keras.src.backend
 import torch
-
 from keras.src import activations, ops
+
+from kerasdl.backend.patching import Patch
 
 # (not ``from keras.src.backend.torch import rnn``: that is the function of that name)
 keras_rnn = importlib.import_module("keras.src.backend.torch.rnn")
-
 _ORIGINAL = {"lstm": keras_rnn.lstm, "gru": keras_rnn.gru}
-
-
-def install():
-    """Route `keras.layers.LSTM` and `GRU` to the fused kernel (idempotent)."""
-    import keras.src.backend
-
-    keras.src.backend.lstm = lstm
-    keras.src.backend.gru = gru
 
 
 def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kernel, bias,
@@ -137,3 +130,8 @@ def _tensor(x):
     from keras.src.backend.torch.core import convert_to_tensor
 
     return None if x is None else convert_to_tensor(x)
+
+
+# `keras.layers.LSTM` and `GRU` call the backend's functions through keras.src.backend
+PATCHES = [Patch(keras.src.backend, "lstm", lstm, name="torch_rnn (LSTM)"),
+           Patch(keras.src.backend, "gru", gru, name="torch_rnn (GRU)")]

@@ -130,6 +130,8 @@ class VAE(Composite, keras.Model):
         seed: seeds the sampling.
     """
 
+    task = "variational"  # what `kerasdl.evaluate` reads to choose its metrics
+
     def __init__(self, encoder, decoder, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.encoder, self.decoder, self.seed = encoder, decoder, seed

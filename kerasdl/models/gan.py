@@ -63,6 +63,8 @@ class GAN(Composite, keras.Model):
     ``gan(z)`` / ``generate(n)`` produce samples.
     """
 
+    task = "adversarial"  # what `kerasdl.evaluate` reads to choose its metrics
+
     def __init__(self, generator, discriminator, latent_dim, loss="bce", n_critic=1,
                  gp_weight=10.0, label_smoothing=0.0, num_classes=None, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -24,7 +24,8 @@ import keras_tuner as kt
 from kerasdl import datasets
 from kerasdl.backend.compat import (drop_finished_retries, is_tuner_worker,
                                     write_tuner_files_whole)
-from kerasdl.registry import build, get_spec
+from kerasdl.building import build
+from kerasdl.registry import get_spec
 from kerasdl.training import TASKS, compile_model, split_validation, task_data
 from kerasdl.tuning.spaces import check_ranges, declare
 

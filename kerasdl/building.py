@@ -1,0 +1,85 @@
+"""Building and loading kerasdl models: `kerasdl.build` and `kerasdl.load_model`.
+
+Both turn on kerasdl's speed-ups of the backend (`kerasdl.backend.use_fast_kernels`),
+unless the program or the environment turned them off.
+"""
+
+import os
+import zipfile
+
+import keras
+
+# imported for the classes they register with Keras, which a saved model may name
+import kerasdl.layers  # noqa: F401
+import kerasdl.losses  # noqa: F401
+from kerasdl._checks import closest
+from kerasdl.backend import install_defaults
+from kerasdl.registry import get_spec, load_families
+from kerasdl.weights import load_weights
+
+
+def register_classes():
+    """Register every kerasdl layer, loss and model class (GAN, VAE, ...) with Keras, so
+    that `keras.saving.load_model` reads any kerasdl file."""
+    load_families()
+
+
+def build(model, /, **kwargs):
+    """Build the registered `model` as a functional `keras.Model`.
+
+    Args:
+        model: a name from `list_models()`, e.g. "resnet18" (positional).
+        **kwargs: the builder's keyword arguments (`input_shape`, `num_classes`,
+            `include_top`, `pooling`, `classifier_activation`, `dropout`, `name`, and
+            the family's width knobs); see `model_info(model)["arguments"]`. And
+            `weights`: the path of trained weights to start from -- a kerasdl `.keras`
+            or `.weights.h5` of the same architecture (its classifier is rebuilt if it
+            was trained for another number of classes) or a keras.applications `.h5`;
+            see `kerasdl.weights.load_weights`.
+
+    Returns:
+        A `keras.Model`.
+
+    Example:
+        >>> model = kerasdl.build("resnet18", input_shape=(32, 32, 3), num_classes=10,
+        ...                       stem="small")
+    """
+    spec = get_spec(model)
+    install_defaults()
+    unknown = sorted(set(kwargs) - set(spec.arguments))
+    if unknown:
+        raise TypeError(
+            f"build({model!r}) got unexpected keyword argument(s) {unknown}."
+            + closest(unknown[0], spec.arguments)
+            + f" {model} accepts: {list(spec.arguments)}."
+        )
+    weights = kwargs.pop("weights", None)
+    built = spec.builder(**spec.fixed, **{"name": model, **spec.presets, **kwargs})
+    if weights is not None:
+        load_weights(built, weights)
+    return built
+
+
+def load_model(path, *, safe_mode=True, **kwargs):
+    """`keras.saving.load_model` with every kerasdl layer, loss and model class (GAN,
+    VAE, ...) registered, so that any kerasdl `.keras` file loads, on any backend.
+
+    A file holding Python code (a `Lambda` layer) is refused unless `safe_mode=False`
+    (only for files you trust); a missing, truncated or corrupt file is an error naming it.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No model file at {path}.")
+    if str(path).endswith(".keras") and not zipfile.is_zipfile(path):  # Keras: "not found"
+        raise ValueError(f"{path} is not a readable .keras file: it is truncated or corrupt "
+                         f"(a .keras file is a zip archive).")
+    register_classes()
+    install_defaults()
+    try:
+        return keras.saving.load_model(path, safe_mode=safe_mode, **kwargs)
+    except ValueError as err:  # Keras's own message names neither the file nor the way out
+        if safe_mode and "safe_mode" in str(err):
+            raise ValueError(
+                f"{path} holds Python code (a Lambda layer), which loading would run; kerasdl "
+                f"refuses it by default. If you trust where the file comes from: "
+                f"kerasdl.load_model(path, safe_mode=False).") from None
+        raise ValueError(f"{path} could not be loaded: {err}") from err
