@@ -9,7 +9,8 @@ else:
 - `patching`: replacing a Keras function, checked against the Keras it was written for,
   and reversible.
 - the speed-ups of `use_fast_kernels`, each a module of patches: `torch_rnn`,
-  `torch_layout`, `torch_conv`, `batch_norm`, `jax_conv`, `jax_init`, `tf_data`.
+  `torch_layout`, `torch_conv`, `batch_norm`, `jax_conv`, `jax_init`, `jax_attention`,
+  `tf_data` (two of them fixes: `torch_conv`, `jax_attention`).
 """
 
 import os
@@ -26,7 +27,8 @@ def _modules(backend):
     PyTorch)."""
     import importlib
 
-    names = {"tensorflow": ("batch_norm", "tf_data"), "jax": ("jax_conv", "jax_init"),
+    names = {"tensorflow": ("batch_norm", "tf_data"),
+             "jax": ("jax_conv", "jax_init", "jax_attention"),
              "torch": ("batch_norm", "torch_rnn", "torch_layout", "torch_conv")}[backend]
     return [importlib.import_module(f"kerasdl.backend.{name}") for name in names]
 
@@ -81,7 +83,10 @@ def use_fast_kernels(enabled=True):
       stride-1 convolutions, one per output phase (XLA's CPU backend runs them about 10x
       slower than TensorFlow and PyTorch); weight initializers are compiled at XLA's
       optimization level 0, one sampler serving many shapes, and zeros and ones are
-      filled on the host: ResNet-18 builds in 1.6 s instead of 3.9.
+      filled on the host: ResNet-18 builds in 1.6 s instead of 3.9. And a fix:
+      float16 attention runs in float32 (`jax_attention`), as XLA's CPU backend cannot
+      compile the float16 products with float32 sums that JAX asks for under
+      ``mixed_float16``.
     - PyTorch: LSTM and GRU run PyTorch's fused kernel on every device (`torch_rnn`);
       convolutions and pooling read channels-last data as it lies in memory instead of
       copying it to channels-first and back (`torch_layout`; the DCGAN step 90 -> 78 ms,

@@ -14,6 +14,12 @@ On a CPU, its patch makes Keras's convolution take those pixels itself, a stride
 and convolve it with stride 1: the same outputs and gradients, as a 1x1 kernel reads only
 the sampled pixels and needs no padding (``"same"`` and ``"valid"`` agree). PyTorch copies
 the view once before the convolution, as oneDNN copied it into its workspace.
+
+It also fixes a PyTorch failure under a mixed precision policy: a float16 or bfloat16
+convolution with one output channel (an autoencoder's last layer) failed in its backward
+pass on a CPU, as Keras hands PyTorch the kernel as a permuted view
+("slow_conv2d: grad_weight must be contiguous"); the kernel is handed over in the
+contiguous memory of PyTorch's layout instead.
 """
 
 import torch
@@ -35,6 +41,15 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
         sample = [slice(None)] * inputs.ndim
         sample[first:first + spatial] = [slice(None, None, s) for s in strides]
         inputs, strides = inputs[tuple(sample)], 1
+    if torch_nn.convert_to_tensor(kernel).dtype in (torch.float16, torch.bfloat16):
+        # Keras hands PyTorch the kernel as a permuted view; PyTorch's CPU convolution of
+        # half floats with one output channel then fails in its backward pass
+        # ("slow_conv2d: grad_weight must be contiguous"): hand it contiguous memory
+        spatial_axes = tuple(range(spatial))
+        kernel = torch_nn.convert_to_tensor(kernel)
+        order = (spatial + 1, spatial, *spatial_axes)  # Keras's: (out, in, *spatial)
+        back = [order.index(axis) for axis in range(spatial + 2)]
+        kernel = torch.permute(torch.permute(kernel, order).contiguous(), back)
     return PATCHES[0].original(inputs, kernel, strides, padding, data_format, dilation_rate)
 
 

@@ -92,23 +92,27 @@ def autoencoder(input_shape=(28, 28, 1), latent_dim=32, name="autoencoder", kind
     inputs = keras.Input(input_shape, name="inputs")
     x = layers.GaussianNoise(noise_stddev, name="noise")(inputs) if noise_stddev else inputs
     x = encoder_layers(x, kind=kind, units=units, filters=filters)
+    # with a penalty on its activations, the code is computed in float32: Keras sums the
+    # losses in float32, and a float16 penalty (mixed_float16) fails on TensorFlow
     code = layers.Dense(latent_dim, activation="relu", name="code",
                         activity_regularizer=keras.regularizers.L1(activity_l1)
-                        if activity_l1 else None)(x)
+                        if activity_l1 else None, dtype="float32" if activity_l1 else None)(x)
     decoder = decoder_model(latent_dim, input_shape, kind=kind, units=units, filters=filters,
                             output_activation=output_activation)
     return finish(inputs, decoder(code), name=name)
 
 
 def kl_divergence(z_mean, z_log_var):
-    """KL(N(mean, exp(log_var)) || N(0, I)) per example, summed over the latent axis."""
-    z_mean, z_log_var = ops.convert_to_tensor(z_mean), ops.convert_to_tensor(z_log_var)
+    """KL(N(mean, exp(log_var)) || N(0, I)) per example, summed over the latent axis (in
+    float32, as Keras computes losses, under a mixed precision policy too)."""
+    z_mean, z_log_var = ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")
     return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
 
 
 def _reconstruction_nats(x, decoded):
     """-log p(x|z) per example for Bernoulli pixels: binary cross-entropy summed over them."""
     axes = tuple(range(1, len(x.shape)))
+    x, decoded = ops.cast(x, "float32"), ops.cast(decoded, "float32")
     return ops.sum(keras.losses.binary_crossentropy(x[..., None], decoded[..., None]), axis=axes)
 
 
@@ -154,7 +158,7 @@ class VAE(Composite, keras.Model):
         return ops.convert_to_numpy(self.decoder(z))
 
     def _reparameterize(self, z_mean, z_log_var):
-        eps = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        eps = keras.random.normal(ops.shape(z_mean), dtype=z_mean.dtype, seed=self.seed_generator)
         return z_mean + ops.exp(0.5 * z_log_var) * eps
 
     def call(self, x, training=False):

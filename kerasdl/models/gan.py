@@ -158,18 +158,21 @@ class GAN(Composite, keras.Model):
 
     def _unpack(self, data):
         real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        real = ops.convert_to_tensor(real)  # train_on_batch hands NumPy arrays
         if self.num_classes is None:
             return real, None
         if labels is None:
             raise ValueError("A conditional GAN trains on (samples, labels): call fit(x, y).")
-        return real, labels
+        return real, ops.convert_to_tensor(labels)
 
     def _generate(self, batch, labels, training):
         z = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
         return self.generator(z if labels is None else [z, labels], training=training)
 
     def _score(self, x, labels):
-        return self.discriminator(x if labels is None else [x, labels], training=True)
+        # in float32, as Keras computes losses (float16 under a mixed precision policy)
+        score = self.discriminator(x if labels is None else [x, labels], training=True)
+        return ops.cast(score, "float32")
 
     def discriminator_loss(self, real, fake, labels=None):
         """The discriminator's (critic's) loss on a batch of real and generated samples."""
@@ -190,7 +193,8 @@ class GAN(Composite, keras.Model):
 
     def gradient_penalty(self, real, fake, labels=None):
         """WGAN-GP's E[(||grad_x D(x)|| - 1)^2] at random points between real and fake."""
-        real, fake = ops.convert_to_tensor(real), ops.convert_to_tensor(fake)
+        # in float32: under a mixed precision policy the fakes come in float16
+        real, fake = ops.cast(real, "float32"), ops.cast(fake, "float32")
         shape = (ops.shape(real)[0],) + (1,) * (len(real.shape) - 1)
         alpha = keras.random.uniform(shape, seed=self.seed_generator)
         between = real + alpha * (fake - real)

@@ -1,0 +1,45 @@
+"""Keras's mixed precision policies hold for every registered model: under
+``mixed_float16`` and ``mixed_bfloat16`` it builds, trains a step with a finite loss and
+saves, its variables float32, its outputs in the policy's compute dtype."""
+
+import keras
+import numpy as np
+import pytest
+
+import kerasdl
+from kerasdl import testing
+from kerasdl.registry import get_spec
+from kerasdl.training import compile_model, task_data
+
+
+@pytest.fixture
+def policy(request):
+    keras.mixed_precision.set_global_policy(request.param)
+    yield keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"], indirect=True)
+@pytest.mark.parametrize("name", kerasdl.list_models())
+def test_trains_and_saves_under_a_mixed_policy(name, policy, tmp_path):
+    spec = get_spec(name)
+    keras.utils.set_random_seed(0)
+    model = kerasdl.build(name, **spec.test_kwargs)
+    rng = np.random.default_rng(0)
+    if spec.train.task == "adversarial":  # real samples in [-1, 1], and labels if conditional
+        x = rng.uniform(-1, 1, (4, *spec.test_kwargs["input_shape"])).astype("float32")
+        y, task = (np.arange(4) % model.num_classes if model.num_classes else None), "adversarial"
+        outputs = model.generate(4, y)
+    else:
+        x, y, task = testing.example(spec, rng, 4)
+        (x, y), _ = task_data(task, (x, y), None, conditional=None)
+        outputs = model(x)
+    outputs = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+    compile_model(model, task=task)
+    logs = model.train_on_batch(x, y, return_dict=True)
+    assert all(np.isfinite(float(v)) for v in logs.values()), logs
+    assert {v.dtype for v in model.weights} == {"float32"}
+    assert keras.backend.standardize_dtype(outputs.dtype) == policy.compute_dtype
+    model.save(tmp_path / f"{name}.keras")
+    loaded = kerasdl.load_model(tmp_path / f"{name}.keras")
+    assert loaded.count_params() == model.count_params()
