@@ -2,7 +2,8 @@
 bench.
 
 `--backend` works because this module sets KERAS_BACKEND before anything imports Keras
-(importing `kerasdl` itself does not). Bad input (an error kerasdl raises on purpose)
+(importing `kerasdl` itself does not): each command imports what it uses, inside its
+function, after that. Bad input (an error kerasdl raises on purpose)
 ends the command with one line; anything else shows its traceback, as does every error
 under `--traceback`.
 """
@@ -258,7 +259,7 @@ def _hosts(args):
 def _train(args):
     import contextlib
 
-    from kerasdl import datasets, distribution, registry
+    from kerasdl import building, datasets, distribution, registry
 
     if args.cpu_devices is not None:  # before the backend starts
         distribution.cpu_devices(_positive(args.cpu_devices, "--cpu-devices"))
@@ -294,7 +295,7 @@ def _train(args):
     devices = (distribution.scope(args.distribute, batch_size=recipe.batch_size)
                if args.distribute else contextlib.nullcontext())
     with devices:  # build, compile and fit on every device
-        model = registry.build(args.name, **model_kwargs)
+        model = building.build(args.name, **model_kwargs)
         print(f"kerasdl: training {args.name} ({model.count_params():,} parameters) on "
               f"{recipe.dataset} with the {keras.backend.backend()} backend: epochs "
               f"{recipe.epochs}, batch {recipe.batch_size}, {recipe.optimizer} lr {recipe.lr} "
@@ -335,7 +336,7 @@ def _summary(metrics, prefix):
 
 
 def _evaluate(args):
-    from kerasdl import datasets, registry
+    from kerasdl import building, datasets, registry
     from kerasdl.evaluation import evaluate
 
     run = {}
@@ -352,7 +353,7 @@ def _evaluate(args):
     elif not os.path.isfile(path):
         raise FileNotFoundError(f"No such run directory or model file: {path}.")
 
-    model = registry.load_model(path)
+    model = building.load_model(path)
     recipe = run.get("recipe", {})
     registered = model.name in registry.list_models()
     dataset = args.dataset or run.get("dataset") or (
@@ -391,7 +392,7 @@ def _run_of(path):
 
 
 def _finetune(args):
-    from kerasdl import datasets, registry
+    from kerasdl import building, datasets, registry
 
     model_path, run = _run_of(args.base)
     spec = registry.get_spec(run["model"])
@@ -408,7 +409,7 @@ def _finetune(args):
     from kerasdl.finetuning import finetune
 
     keras.utils.set_random_seed(args.seed)
-    model = registry.build(spec.name, **{**run["model_kwargs"], **data_kwargs},
+    model = building.build(spec.name, **{**run["model_kwargs"], **data_kwargs},
                            weights=model_path)
     output = args.output or os.path.join("runs", f"{spec.name}_finetuned")
     _, metrics = finetune(model, train, test, recipe=recipe,
@@ -429,19 +430,27 @@ def _finetune(args):
 def _export(args):
     import numpy as np
 
-    from kerasdl import export, registry
+    from kerasdl import building, export
 
     path = os.path.join(args.path, "model.keras") if os.path.isdir(args.path) else args.path
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No such run directory or model file: {args.path}.")
     if args.triton and args.format != "onnx":
         raise ValueError(f"--triton serves an ONNX file: use --format onnx, not {args.format!r}.")
-    model = registry.load_model(path)
+    model = building.load_model(path)
     stem = args.output or os.path.splitext(path)[0]
     rng = np.random.default_rng(0)
-    for target, network in export.export(model, stem, args.format).items():
-        for batch in (1, 3):  # the batch axis is free
-            difference = export.check(network, target, export.sample_inputs(network, batch, rng))
+    try:
+        exported = export.export(model, stem, args.format)
+        differences = {target: [export.check(network, target, export.sample_inputs(
+            network, batch, rng)) for batch in (1, 3)]  # the batch axis is free
+            for target, network in exported.items()}
+    except Exception as err:  # the converter's or onnxruntime's: one line naming the limit
+        if args.format != "onnx" or args.traceback or _is_bad_input(err):
+            raise
+        raise ValueError(export.converter_limit(model.name, err)) from err
+    for target, network in exported.items():
+        for batch, difference in zip((1, 3), differences[target]):
             print(f"{target}: batch {batch}, largest |keras - {args.format}| {difference:.2e}")
             if difference > 1e-4:
                 sys.exit(f"kerasdl export: {target} does not reproduce the Keras predictions.")

@@ -24,6 +24,19 @@ FORMATS = ("keras", "savedmodel", "onnx")
 PRODUCERS = {"keras": ("tensorflow", "jax", "torch"), "savedmodel": ("tensorflow", "jax"),
              "onnx": ("tensorflow", "jax", "torch")}
 SUFFIX = {"keras": ".keras", "savedmodel": "", "onnx": ".onnx"}
+ONNX_CONVERTERS = {"tensorflow": "tf2onnx", "jax": "jax2onnx", "torch": "torch.onnx"}
+
+
+def converter_limit(name, error):
+    """One line for an ONNX export that the current backend's converter (or onnxruntime,
+    reading what it wrote) could not do: which converter, its first line of error, and
+    the backend whose converter exports every kerasdl model (docs/export.md's matrix)."""
+    backend = keras.backend.backend()
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    return (f"{ONNX_CONVERTERS[backend]} (the {backend} backend's ONNX converter) cannot "
+            f"export {name}: {type(error).__name__}: {first}. TensorFlow's converter "
+            f"(tf2onnx) exports every kerasdl model: run the export with "
+            f"KERAS_BACKEND=tensorflow (the .keras file loads there).")
 
 
 def parts(model):

@@ -191,8 +191,8 @@ def compile_model(model, *, task="classification", lr=1e-3, optimizer="adam",
             its own loss) or "adversarial" (a GAN: one optimizer per network, Adam's
             beta_1 = 0.5 as in Radford et al.; the discriminator's schedule runs over
             `n_critic` times as many steps).
-        lr, optimizer, schedule, weight_decay, clipnorm, label_smoothing,
-            steps_per_execution: as in `kerasdl.recipe.Recipe`.
+        lr, optimizer, schedule, weight_decay, clipnorm, label_smoothing, steps_per_execution: as
+            in `kerasdl.recipe.Recipe`.
         steps: training steps, for every schedule but "constant".
         warmup_steps: for "warmup_cosine".
     """

@@ -11,9 +11,6 @@ import pytest
 import kerasdl
 from kerasdl import registry
 
-README = os.path.join(os.path.dirname(__file__), "..", "README.md")
-
-
 def run(*args):
     env = {**os.environ, "KERAS_BACKEND": keras.backend.backend()}
     return subprocess.run([sys.executable, "-m", "kerasdl", *args], capture_output=True,
@@ -54,11 +51,13 @@ def test_train_validates_evaluates_and_evaluate_reads_the_run_again(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.backend_independent  # the command's plumbing; the models train in every suite
 @pytest.mark.parametrize("name,dataset,metric,check", [
     ("gru", "periodic", "test_mae", lambda v: v < 0.5),  # the series' std is ~0.8
     ("transformer_classifier", "topics", "test_accuracy", lambda v: v > 0.9),
     ("autoencoder_dense", "mnist_5k", "test_mse", lambda v: v < 0.05),  # mean image: 0.067
-    ("gan_mlp", "mnist_5k", "test_fid", lambda v: 0 < v < 1e4),
+    # an untrained generator's FID: about 1000 (test_gan_evaluation_reports_fid_...)
+    ("gan_mlp", "mnist_5k", "test_fid", lambda v: 0 < v < 500),
 ])
 def test_train_other_tasks_from_the_command_line(name, dataset, metric, check, tmp_path):
     out = tmp_path / name
@@ -70,6 +69,7 @@ def test_train_other_tasks_from_the_command_line(name, dataset, metric, check, t
     assert kerasdl.load_model(out / "model.keras").name == name
 
 
+@pytest.mark.backend_independent
 def test_list_and_info():
     listing = run("list", "vgg*")
     assert listing.returncode == 0
@@ -79,6 +79,7 @@ def test_list_and_info():
     assert info["params"] == 25_557_032 and info["default_input"] == [224, 224, 3]
 
 
+@pytest.mark.backend_independent
 @pytest.mark.parametrize("args,message", [
     (("train", "lenet6"), "Unknown model name 'lenet6'. Did you mean 'lenet5'"),
     (("train", "lenet5", "--dataset", "svhn"), "Unknown dataset 'svhn'"),
@@ -96,11 +97,7 @@ def test_errors_are_one_clear_line(args, message):
     assert "Traceback" not in result.stderr
 
 
-def test_readme_table_is_the_registry():
-    with open(README) as f:
-        assert registry.markdown_table() in f.read()
-
-
+@pytest.mark.backend_independent
 def test_internal_errors_keep_their_traceback(monkeypatch, capsys):
     """Bad input ends in one line; an error from deeper down (a library, a bug) is
     raised with its traceback, and `--traceback` shows it for bad input too."""

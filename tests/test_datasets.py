@@ -3,6 +3,8 @@ import pytest
 
 from kerasdl import datasets
 
+pytestmark = pytest.mark.backend_independent  # NumPy and tf.data, whatever the backend
+
 
 def test_mnist_5k_fixed_stratified_split():
     x_train, y_train = datasets.load("mnist_5k", "train")

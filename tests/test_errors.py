@@ -5,6 +5,9 @@ import pytest
 import kerasdl
 from kerasdl import datasets
 
+# argument checks, which run before any backend computes
+pytestmark = pytest.mark.backend_independent
+
 
 @pytest.mark.parametrize("call,error,pattern", [
     (lambda: kerasdl.build("resnet19"), ValueError, r"'resnet19'.*Did you mean 'resnet18'"),

@@ -97,3 +97,18 @@ def test_bad_exports_are_named(rng, tmp_path):
     with pytest.raises(ValueError, match=r"takes input .* of shape \[.*2\].*received an array "
                                          r"of shape \(3, 5\)"):
         export.run_exported(path, np.zeros((3, 5), "float32"))
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="jax2onnx's known limit: max pooling")
+def test_a_converters_limit_ends_the_command_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    spec = get_spec("simple_cnn")
+    kerasdl.build("simple_cnn", **spec.test_kwargs).save(tmp_path / "cnn.keras")
+    result = subprocess.run([sys.executable, "-m", "kerasdl", "export", str(tmp_path / "cnn.keras"),
+                             "--format", "onnx"], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "KERAS_BACKEND": "jax"})
+    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert "jax2onnx (the jax backend's ONNX converter) cannot export simple_cnn" in result.stderr
+    assert "KERAS_BACKEND=tensorflow" in result.stderr

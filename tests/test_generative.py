@@ -113,6 +113,7 @@ def test_gradient_penalty_matches_hand_computed_values():
                                               r"missing \['d_optimizer'\]"),
     (lambda g: g.compile(d_optimizer="adam"), r"missing \['g_optimizer'\]"),
 ])
+@pytest.mark.backend_independent
 def test_gan_compile_needs_both_optimizers(call, match):
     with pytest.raises(ValueError, match=match):
         call(kerasdl.build("gan_mlp", **get_spec("gan_mlp").test_kwargs))

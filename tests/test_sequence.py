@@ -65,6 +65,7 @@ def test_attention_weights_are_distributions_over_real_source_tokens(attention, 
     assert np.all(weights[..., 4:] == 0.0)
 
 
+@pytest.mark.backend_independent
 def test_adding_problem_answers_and_baseline():
     x, y = sequences.adding_problem(2000, length=100, seed=0)
     assert x.shape == (2000, 100, 2) and np.all(x[..., 1].sum(axis=1) == 2)
@@ -72,6 +73,7 @@ def test_adding_problem_answers_and_baseline():
     assert 0.15 < np.mean((y - 1.0) ** 2) < 0.185  # always answering 1.0 scores ~0.167
 
 
+@pytest.mark.backend_independent
 def test_reverse_task_and_copy_task():
     (source, target_in), target = sequences.reverse_sequences(5, length=10, vocab_size=20)
     assert np.array_equal(target, source[:, ::-1])
@@ -105,12 +107,14 @@ def test_greedy_decode_feeds_each_prediction_back():
     assert decoded.tolist() == [[2, 3, 4, 5, 6]] * 2
 
 
+@pytest.mark.backend_independent
 def test_periodic_series_is_predictable_from_its_window():
     x, y = sequences.noisy_periodic(500, window=50, noise=0.0)
     assert x.shape == (500, 50, 1)
     np.testing.assert_allclose(x[1:, -1, 0], y[:-1], atol=1e-6)  # y is the next value
 
 
+@pytest.mark.backend_independent
 def test_topic_corpus_and_word2vec_pairs():
     sentences, topics = sequences.topic_corpus(50, num_topics=4, words_per_topic=10)
     for sentence, topic in zip(sentences, topics):
@@ -157,6 +161,7 @@ def test_word2vec_puts_each_topic_together(name):
     (lambda: kerasdl.build("transformer_classifier", input_shape=(None,), vocab_size=9),
      r"needs `max_length`"),
 ])
+@pytest.mark.backend_independent
 def test_bad_sequence_arguments_get_clear_errors(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()

@@ -9,6 +9,7 @@ from kerasdl.training import (Batches, compile_model, learning_rate, make_optimi
                               random_affine, split_validation, train_model)
 
 
+@pytest.mark.backend_independent
 def test_random_affine_identity_and_shift(rng):
     x, _ = datasets.load("mnist_5k", "test")
     still = random_affine(x[:4], rng, max_shift=0, max_rotation=0, max_zoom=0)
@@ -20,6 +21,7 @@ def test_random_affine_identity_and_shift(rng):
     np.testing.assert_allclose(moved.sum(axis=(1, 2, 3)), x[:4].sum(axis=(1, 2, 3)), rtol=0.15)
 
 
+@pytest.mark.backend_independent
 def test_batches_cover_the_data_once_per_epoch_in_a_seeded_order(rng):
     x = rng.random((10, 8, 8, 1)).astype("float32")
     y = np.arange(10)
@@ -34,6 +36,7 @@ def test_batches_cover_the_data_once_per_epoch_in_a_seeded_order(rng):
     assert not all(np.array_equal(a, data[i][1]) for i, a in enumerate(first))
 
 
+@pytest.mark.backend_independent
 def test_batches_feed_each_process_its_share_of_whole_replica_batches(rng, monkeypatch):
     """4 model replicas: batches of 6 rows keep 4 (one per replica), and a last batch of 2
     rows, which cannot feed 4 replicas, is left out. With 2 processes each feeds its half
@@ -151,6 +154,7 @@ def test_early_stopping_stops_on_a_plateau_and_restores_the_best_weights():
                                rtol=1e-4)
 
 
+@pytest.mark.backend_independent
 def test_validation_split_is_stratified_seeded_and_apart_from_the_test_set():
     x, y = datasets.load("mnist_5k", "train")
     x_test, _ = datasets.load("mnist_5k", "test")

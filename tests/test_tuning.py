@@ -240,6 +240,7 @@ def test_chief_and_two_workers_on_loopback_run_every_trial_once(tmp_path):
     assert json.loads((tmp_path / "best.json").read_text())["completed_trials"] == 4
 
 
+@pytest.mark.backend_independent
 @pytest.mark.parametrize("ranges,error,pattern", [
     (dict(lr=(1e-2, 1e-4)), ValueError, r"lr.*empty or inverted"),
     (dict(dropout=(0.3, 0.3)), ValueError, r"dropout.*empty or inverted"),
@@ -265,6 +266,7 @@ def test_bad_tuner_arguments(kwargs, pattern, tmp_path):
                    **args)
 
 
+@pytest.mark.backend_independent
 def test_cli_max_trials_below_one_is_a_clear_error(tmp_path):
     result = subprocess.run([sys.executable, *TUNE, "--max-trials", "0", "--directory",
                              str(tmp_path)], env=env(), capture_output=True, text=True)

@@ -3,11 +3,10 @@
 kerasdl needs seven things that the public APIs do not offer (one of them,
 `load_weights_reporting_mismatches`, is public but reports what it skipped only in a
 warning's text). Each is wrapped here so that a Keras release that moves one breaks one
-function, named in the traceback. (The other private uses are the faster kernels that
-`kerasdl.backend.use_fast_kernels` installs, each in its own module: `torch_rnn`,
-`torch_layout`, `batch_norm`, `jax_conv`, `jax_init`, `tf_data`.) The versions
-these were checked against are bounded in `pyproject.toml` (keras < 3.16,
-keras-tuner < 1.5).
+function, named in the traceback. (The other private uses are the speed-ups that
+`kerasdl.backend.use_fast_kernels` installs, each in its own module, each checked against
+the Keras release and signature it was written for.) These were written for Keras 3.15
+and KerasTuner 1.4 (`keras-tuner<1.5` in `pyproject.toml`).
 """
 
 
