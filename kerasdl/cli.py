@@ -14,7 +14,6 @@ import json
 import linecache
 import os
 import sys
-import time
 
 BACKENDS = ("tensorflow", "jax", "torch")
 
@@ -257,75 +256,36 @@ def _hosts(args):
 
 
 def _train(args):
-    import contextlib
-
-    from kerasdl import building, datasets, distribution, registry
+    from kerasdl import distribution
 
     if args.cpu_devices is not None:  # before the backend starts
         distribution.cpu_devices(_positive(args.cpu_devices, "--cpu-devices"))
     if _hosts(args):
         distribution.initialize(args.coordinator, args.num_processes, args.process_id)
 
-    spec = registry.get_spec(args.name)
+    from kerasdl.runs import train_run
+
     model_args = dict(args.arg)
     if args.dropout is not None:
         model_args["dropout"] = args.dropout
-    recipe = spec.train.replace(
-        dataset=args.dataset, epochs=_positive(args.epochs, "--epochs"),
+    metrics = train_run(
+        args.name, output=args.output, seed=args.seed, distribute=args.distribute,
+        data_dir=args.data_dir, download=args.download, tensorboard=args.tensorboard,
+        augment=not args.no_augment, model_args=model_args, dataset=args.dataset,
+        epochs=_positive(args.epochs, "--epochs"),
         batch_size=_positive(args.batch_size, "--batch-size"), lr=args.lr,
         optimizer=args.optimizer, schedule=args.schedule, warmup_epochs=args.warmup_epochs,
         weight_decay=args.weight_decay, clipnorm=args.clipnorm,
         label_smoothing=args.label_smoothing, patience=args.patience, monitor=args.monitor,
         validation_split=args.validation_split, image_size=args.image_size,
         steps_per_execution=args.steps_per_execution)
-    info = datasets.info(recipe.dataset)
-    recipe = recipe.replace(task=recipe.task or info.task, augment=recipe.augment
-                            and info.kind == "image" and not args.no_augment)
-    output = args.output or os.path.join("runs", args.name)
-    train, test, data_kwargs = datasets.load_for_model(
-        spec.name, recipe.dataset, data_dir=args.data_dir, download=args.download,
-        image_size=recipe.image_size)
-
-    import keras
-
-    from kerasdl.training import plot_history, train_model
-
-    keras.utils.set_random_seed(args.seed)
-    model_kwargs = {**data_kwargs, **recipe.model, **model_args}
-    devices = (distribution.scope(args.distribute, batch_size=recipe.batch_size)
-               if args.distribute else contextlib.nullcontext())
-    with devices:  # build, compile and fit on every device
-        model = building.build(args.name, **model_kwargs)
-        print(f"kerasdl: training {args.name} ({model.count_params():,} parameters) on "
-              f"{recipe.dataset} with the {keras.backend.backend()} backend: epochs "
-              f"{recipe.epochs}, batch {recipe.batch_size}, {recipe.optimizer} lr {recipe.lr} "
-              f"({recipe.schedule}), validation split {recipe.validation_split}, augmentation "
-              f"{'on' if recipe.augment else 'off'}" + (
-                  f", {args.distribute} parallel over {len(distribution.devices())} devices"
-                  if args.distribute else ""))
-        if os.path.isdir(os.path.join(output, "backup")):
-            print(f"kerasdl: resuming the interrupted run in {output} from its last "
-                  f"completed epoch ({os.path.join(output, 'backup')})")
-        start = time.perf_counter()
-        history, metrics = train_model(model, train, test, recipe=recipe, seed=args.seed,
-                                       output_dir=output, tensorboard=args.tensorboard,
-                                       verbose=2)
-        seconds = time.perf_counter() - start
-
+    output = metrics["output"]
     if distribution.process_index():
         print(f"kerasdl: process {args.process_id} of {args.num_processes} done; process 0 "
               f"writes the run to {output}")
         return 0
-    model.save(os.path.join(output, "model.keras"))
-    plot_history(history, os.path.join(output, "history.png"))
-    metrics.update(model=args.name, dataset=recipe.dataset, backend=keras.backend.backend(),
-                   recipe={**recipe.to_dict(), "model": {**recipe.model, **model_args}},
-                   model_kwargs={k: v for k, v in model_kwargs.items() if k != "input_shape"},
-                   seconds=round(seconds, 2))
-    with open(os.path.join(output, "metrics.json"), "w") as f:
-        json.dump(metrics, f, indent=2)
-    print(f"{_summary(metrics, 'test_')}; {seconds:.1f} s; wrote model.keras, history.png, "
-          f"metrics.json, evaluation.json and figures to {output}")
+    print(f"{_summary(metrics, 'test_')}; {metrics['seconds']:.1f} s; wrote model.keras, "
+          f"history.png, metrics.json, evaluation.json and figures to {output}")
     return 0
 
 

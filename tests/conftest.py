@@ -2,7 +2,7 @@
 
 A test marked ``backend_independent`` (argument checks, datasets, pure NumPy figures, the
 README, the layers contract; a check that spans the backends itself) runs in one suite
-only, the one of `ONCE_ON`; the other suites deselect it.
+only, the one of `tests.helpers.ONCE_ON`; the other suites deselect it.
 """
 
 import keras
@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from kerasdl import testing
-
-ONCE_ON = "torch"
+from tests.helpers import ONCE_ON
 
 
 @pytest.fixture

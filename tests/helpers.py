@@ -8,6 +8,10 @@ import numpy as np
 
 import kerasdl
 
+# the backend whose suite runs the tests that do not depend on the backend
+# (``@pytest.mark.backend_independent``; see tests/conftest.py)
+ONCE_ON = "torch"
+
 
 def snapshot(weights):
     return [keras.ops.convert_to_numpy(w).copy() for w in weights]

@@ -47,6 +47,9 @@ def _one_step(name, enabled, weights=None):
         x, y, task = testing.example(spec, rng, 8)
         (x, y), _ = task_data(task, (x, y), None, conditional=None)
     compile_model(model, task=task, optimizer="sgd", lr=0.1)
+    # TensorFlow's patches are Python, the same eagerly, and a graph takes long to build;
+    # JAX's include how Keras compiles the step (jax_conv): compiled there
+    model.run_eagerly = keras.backend.backend() == "tensorflow"
     before = model.get_weights()
     logs = model.train_on_batch(x, y, return_dict=True)
     return before, {k: float(v) for k, v in logs.items()}, model.get_weights()

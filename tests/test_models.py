@@ -7,7 +7,7 @@ import pytest
 import kerasdl
 from kerasdl.registry import get_spec
 from kerasdl.training import TASKS
-from tests.helpers import (assert_config_round_trip, assert_every_weight_moved,
+from tests.helpers import (ONCE_ON, assert_config_round_trip, assert_every_weight_moved,
                            assert_file_round_trip, snapshot)
 
 # GANs train against themselves: tests/test_generative.py covers them.
@@ -29,14 +29,19 @@ def test_build_fit_config_and_save_round_trip(name, example, tmp_path):
         assert probs.shape == (y if y is not None else x).shape
         assert ((probs >= 0) & (probs <= 1)).all()
 
-    # A few steps on one fixed batch lower the (training-mode) loss. Autoencoders get more:
-    # their sigmoid outputs must first move from 0.5 to the dark pixels' values.
+    # Every backend: a few steps reach every weight. In one suite (the architecture learns
+    # or not whatever the backend; the gradients' agreement across backends is
+    # test_cross_backend's): enough steps on one fixed batch lower the (training-mode)
+    # loss. Autoencoders get more: their sigmoid outputs must first move from 0.5 to the
+    # dark pixels' values.
     model.compile(optimizer=keras.optimizers.Adam(3e-3), loss=TASKS[task][0])
-    epochs = 30 if spec.family != "autoencoder" else 80
+    learns = keras.backend.backend() == ONCE_ON
+    epochs = (30 if spec.family != "autoencoder" else 80) if learns else 3
     before = snapshot(model.trainable_weights)
     losses = model.fit(x, y, batch_size=16, epochs=epochs, shuffle=False, verbose=0).history["loss"]
     assert np.isfinite(losses).all()
-    assert losses[-1] < 0.9 * losses[0], losses
+    if learns:
+        assert losses[-1] < 0.9 * losses[0], losses
     assert_every_weight_moved(model.trainable_weights, before)
     assert_config_round_trip(model)
     assert_file_round_trip(model, tmp_path / f"{name}.keras", x)
