@@ -21,6 +21,7 @@ import numpy as np
 
 from kerasdl import sequences
 from kerasdl._checks import check_choice, closest
+from kerasdl.registry import get_spec
 
 SPLITS = ("train", "test")
 
@@ -146,7 +147,6 @@ def load_for_model(model_name, dataset=None, *, data_dir=None, download=False,
     Returns:
         ``(train, test, build_kwargs)``.
     """
-    from kerasdl.registry import get_spec
 
     spec = get_spec(model_name)
     dataset = info(dataset or spec.train.dataset)

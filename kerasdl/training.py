@@ -8,6 +8,7 @@ same on every backend: Keras's random image layers go through the backend's imag
 ops, which on JAX's CPU build made a LeNet-5 run about 20x slower.
 """
 
+import csv
 import math
 import os
 import shutil
@@ -18,6 +19,7 @@ import numpy as np
 from kerasdl import distribution
 from kerasdl._checks import closest
 from kerasdl.backend import compat
+from kerasdl.evaluation import evaluate
 from kerasdl.losses import SparseCategoricalCrossentropy
 from kerasdl.recipe import Recipe
 
@@ -231,7 +233,7 @@ def split_validation(x, y, fraction=0.1, *, seed=0):
     Returns:
         ``((x_train, y_train), (x_val, y_val))``.
     """
-    from sklearn.model_selection import train_test_split
+    from sklearn.model_selection import train_test_split  # on use: start-up time
 
     arrays = list(x) if isinstance(x, list) else [x]
     parts = train_test_split(*arrays, y, test_size=fraction, random_state=seed,
@@ -337,8 +339,6 @@ def training_callbacks(recipe, output_dir=None, *, validate=True, tensorboard=Fa
 
 def _best_logged(log, monitor, mode):
     """The best `monitor` value in a CSV log (None if there is none)."""
-    import csv
-
     if not os.path.exists(log):
         return None
     with open(log) as f:
@@ -400,8 +400,6 @@ def train_model(model, train, test=None, *, recipe=None, seed=0, output_dir=None
                                   if val else 0,
                                   "test": _length(test[0]) if test is not None else 0}
         if test is not None:
-            from kerasdl.evaluation import evaluate
-
             if distribution.processes() == 1:
                 scores = evaluate(model, test, task=task, output_dir=writes_to)
             else:  # each process a copy on its own devices

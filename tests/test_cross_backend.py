@@ -1,4 +1,5 @@
-"""A .keras file saved under this suite's backend loads under the next one, same outputs.
+"""A .keras file saved under this suite's backend loads under the next one, same outputs,
+with plain `keras.saving.load_model` after `import kerasdl`.
 
 The three suites form a ring (TensorFlow -> JAX -> PyTorch -> TensorFlow) and share out
 the registry: each model crosses once, from the suite that owns it to the next backend,
@@ -17,13 +18,15 @@ import pytest
 import kerasdl
 from kerasdl.registry import get_spec
 
+# plain Keras loads every kerasdl file once kerasdl is imported (kerasdl/__init__.py)
 LOAD_AND_COMPARE = """
 import json, sys
-import numpy as np, keras
+import numpy as np
 import kerasdl
+import keras
 result = {}
 for name in json.loads(sys.argv[2]):
-    model = kerasdl.load_model(f"{sys.argv[1]}/{name}.keras")
+    model = keras.saving.load_model(f"{sys.argv[1]}/{name}.keras")
     data = np.load(f"{sys.argv[1]}/{name}.npz")
     x = [data[k] for k in sorted(data.files) if k.startswith("arr_")]
     y = model.predict(x if len(x) > 1 else x[0], verbose=0)

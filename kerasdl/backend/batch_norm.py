@@ -50,9 +50,9 @@ def call(self, inputs, training=None, mask=None):
 def _torch(inputs, gamma, beta, epsilon):
     """``torch.nn.functional.batch_norm`` over all axes but the last: the outputs, the
     batch's mean and its biased variance."""
-    import torch
+    import torch  # this module serves TensorFlow too: each kernel imports its own library
 
-    from kerasdl.backend.torch_layout import channels_last_memory
+    from kerasdl.backend.torch_layout import channels_last_memory  # imports torch
 
     channels = inputs.shape[-1]
     # the kernel writes the batch's mean and unbiased variance here (momentum 1)

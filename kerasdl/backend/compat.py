@@ -6,8 +6,16 @@ warning's text). Each is wrapped here so that a Keras release that moves one bre
 function, named in the traceback. (The other private uses are the speed-ups that
 `kerasdl.backend.use_fast_kernels` installs, each in its own module, each checked against
 the Keras release and signature it was written for.) These were written for Keras 3.15
-and KerasTuner 1.4 (`keras-tuner<1.5` in `pyproject.toml`).
+and KerasTuner 1.4 (`keras-tuner<1.5` in `pyproject.toml`). Each function imports the
+private module it uses, so that one moved module fails that function alone, and
+KerasTuner is imported only by what needs it.
 """
+
+import json
+import os
+import re
+import warnings
+
 
 
 def current_stateless_scope():
@@ -38,9 +46,6 @@ def write_tuner_files_whole():
     opens the file itself for writing, emptying it, so a search killed during a write
     left an empty ``oracle.json`` and could not be resumed. Remote paths (``gs://...``,
     through `tf.io.gfile`) keep KerasTuner's own write. Installing twice is harmless."""
-    import json
-    import os
-
     from keras_tuner.src import utils
 
     save_json = utils.save_json
@@ -75,9 +80,6 @@ def load_weights_reporting_mismatches(model, path):
     """``model.load_weights(path, skip_mismatch=True)`` (a ``.keras`` or ``.weights.h5``
     file), returning the names of the layers it could not load: Keras loads every other
     layer and only warns about these, naming them in the warning's text."""
-    import re
-    import warnings
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.load_weights(path, skip_mismatch=True)

@@ -5,10 +5,13 @@ gradients of this loss with respect to these variables" inside a training step:
 TensorFlow records a `GradientTape`, PyTorch runs autograd, and JAX differentiates a
 pure function of the variables' values. This module hides that difference behind
 `minimize` and `input_gradients`, and runs a model's backend-neutral step statelessly on
-JAX (`stateless_train_step`), so that a GAN's `train_step` is written once.
+JAX (`stateless_train_step`), so that a GAN's `train_step` is written once. Each
+backend's library is imported in its own branch: only the current backend's is loaded.
 """
 
 import keras
+
+from kerasdl.backend.compat import current_stateless_scope
 
 BACKEND = keras.backend.backend()
 
@@ -69,7 +72,6 @@ def _jax_value_and_grad(loss_fn, variables):
     inside the enclosing `StatelessScope`; carry out the other assignments it made."""
     import jax
 
-    from kerasdl.backend.compat import current_stateless_scope
 
     outer = current_stateless_scope()  # Variable.value reads only the innermost scope
     known = dict(outer.state_mapping)  # id(variable) -> current value

@@ -29,6 +29,7 @@ import itertools
 
 import jax
 import jax.numpy as jnp
+from keras.src.backend import standardize_data_format
 from keras.src.backend.jax import nn as keras_nn
 from keras.src.backend.jax import trainer
 
@@ -55,8 +56,6 @@ def cpu_compiles_with(compiler_options):
 
 def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None,
                    data_format=None, dilation_rate=1):
-    from keras.src.backend import standardize_data_format
-
     spatial = kernel.ndim - 2
     strides = (strides,) * spatial if isinstance(strides, int) else tuple(strides)
     dilation = (dilation_rate,) * spatial if isinstance(dilation_rate, int) \

@@ -26,6 +26,7 @@ import importlib
 import keras.src.backend
 import torch
 from keras.src import activations, ops
+from keras.src.backend.torch.core import convert_to_tensor
 
 from kerasdl.backend.patching import Patch
 
@@ -127,8 +128,6 @@ def _reverse_within(x, lengths):
 
 
 def _tensor(x):
-    from keras.src.backend.torch.core import convert_to_tensor
-
     return None if x is None else convert_to_tensor(x)
 
 
