@@ -12,6 +12,13 @@ from kerasdl.registry import get_spec
 from kerasdl.training import compile_model, task_data
 
 
+# XLA's CPU compiler takes 30-130 s for a half-float training step of these (DenseNet-121:
+# 127 s, ResNet-50: 28 s); their layers are those of resnet18, vgg11 and lenet5, checked
+# on JAX, and they run under both policies on TensorFlow and PyTorch
+SLOW_TO_COMPILE_ON_JAX = {"densenet121", "resnet34", "resnet50", "googlenet", "vgg13", "vgg16",
+                          "vgg19"}
+
+
 @pytest.fixture
 def policy(request):
     keras.mixed_precision.set_global_policy(request.param)
@@ -22,6 +29,8 @@ def policy(request):
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"], indirect=True)
 @pytest.mark.parametrize("name", kerasdl.list_models())
 def test_trains_and_saves_under_a_mixed_policy(name, policy, tmp_path):
+    if keras.backend.backend() == "jax" and name in SLOW_TO_COMPILE_ON_JAX:
+        pytest.skip("XLA's CPU compiles its half-float step in 30-130 s: see above")
     spec = get_spec(name)
     keras.utils.set_random_seed(0)
     model = kerasdl.build(name, **spec.test_kwargs)
