@@ -92,15 +92,15 @@ class Setting:
     """A process-wide setting that is part of the same switch (PyTorch's flushing of
     denormal floats): `on` and `off` are functions of no arguments."""
 
-    def __init__(self, name, on, off, applies=None):
-        self.name, self._on, self._off, self.applies = name, on, off, applies
+    def __init__(self, name, on, off):
+        self.name, self._on, self._off = name, on, off
         self.installed = False
 
     def install(self):
-        if not self.installed and (self.applies is None or self.applies()):
+        if not self.installed:
             self._on()
             self.installed = True
-        return self.installed
+        return True
 
     def uninstall(self):
         if self.installed:
