@@ -12,6 +12,23 @@ import kerasdl
 # (``@pytest.mark.backend_independent``; see tests/conftest.py)
 ONCE_ON = "torch"
 
+# A model of each family, whose layers reach every speed-up of every backend: dense,
+# convolutions with a 1x1 strided shortcut and batch norm, LSTM, GRU with attention,
+# Transformer, embeddings, a convolutional autoencoder, transposed convolutions in a GAN
+ONE_PER_FAMILY = ["mlp", "resnet18", "lstm", "seq2seq_attention", "transformer_classifier",
+                  "word2vec_skipgram", "autoencoder_conv", "dcgan"]
+
+# Deeper variants, whose layers are those of another model in stages of more blocks: the
+# suite of ONCE_ON checks them; the others check the model whose layers they repeat.
+REPEATS = {"resnet34": "resnet18", "vgg13": "vgg11", "vgg16": "vgg11", "vgg19": "vgg11"}
+
+
+def this_suites(names):
+    """`names` less, outside the suite of ONCE_ON, the deeper variants (`REPEATS`)."""
+    if keras.backend.backend() == ONCE_ON:
+        return list(names)
+    return [name for name in names if name not in REPEATS]
+
 
 def snapshot(weights):
     return [keras.ops.convert_to_numpy(w).copy() for w in weights]

@@ -17,13 +17,9 @@ from kerasdl import backend, testing
 from kerasdl.backend import patching, use_fast_kernels
 from kerasdl.registry import get_spec
 from kerasdl.training import compile_model, task_data
+from tests.helpers import ONE_PER_FAMILY
 
 BACKEND = keras.backend.backend()
-# a model of each family, whose layers reach every speed-up of every backend: dense,
-# convolutions with a 1x1 strided shortcut and batch norm, LSTM, GRU with attention,
-# Transformer, embeddings, a convolutional autoencoder, transposed convolutions in a GAN
-ONE_PER_FAMILY = ["mlp", "resnet18", "lstm", "seq2seq_attention", "transformer_classifier",
-                  "word2vec_skipgram", "autoencoder_conv", "dcgan"]
 # Keras's own path ("off") on PyTorch's CPU gets the 1x1 strided shortcut's weight gradient
 # wrong now and then, or hangs, for fewer input channels than oneDNN's block (the bug
 # torch_conv works around; tests/test_backend_kernels.py checks that): 16 channels here

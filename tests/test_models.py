@@ -8,10 +8,10 @@ import kerasdl
 from kerasdl.registry import get_spec
 from kerasdl.training import TASKS
 from tests.helpers import (ONCE_ON, assert_config_round_trip, assert_every_weight_moved,
-                           assert_file_round_trip, snapshot)
+                           assert_file_round_trip, snapshot, this_suites)
 
 # GANs train against themselves: tests/test_generative.py covers them.
-NAMES = [n for n in kerasdl.list_models() if get_spec(n).train.task != "adversarial"]
+NAMES = this_suites(n for n in kerasdl.list_models() if get_spec(n).train.task != "adversarial")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -47,7 +47,7 @@ def test_build_fit_config_and_save_round_trip(name, example, tmp_path):
     assert_file_round_trip(model, tmp_path / f"{name}.keras", x)
 
 
-@pytest.mark.parametrize("name", kerasdl.list_models(family="convolutional"))
+@pytest.mark.parametrize("name", this_suites(kerasdl.list_models(family="convolutional")))
 def test_features_without_top(name, example):
     spec = get_spec(name)
     kwargs = {**spec.test_kwargs, "include_top": False, "pooling": "avg"}

@@ -70,8 +70,13 @@ def test_gans_are_refused_with_a_reason():
         KerasdlHyperModel("dcgan")
 
 
-@pytest.mark.parametrize("name,tuner", [("mlp", "random"), ("mlp", "hyperband"),
-                                        ("mlp", "bayesian"), ("lenet5", "random")])
+# a search in every suite; the other tuners and models are KerasTuner's plumbing, once
+ONCE = pytest.mark.backend_independent
+
+
+@pytest.mark.parametrize("name,tuner", [
+    ("mlp", "random"), pytest.param("mlp", "hyperband", marks=ONCE),
+    pytest.param("mlp", "bayesian", marks=ONCE), pytest.param("lenet5", "random", marks=ONCE)])
 def test_tiny_search_writes_best_hyperparameters_and_model(name, tuner, tmp_path):
     search(name, tuner=tuner, max_trials=2, epochs=1 if tuner != "hyperband" else 2,
            directory=str(tmp_path), limit=300, verbose=0)
@@ -89,6 +94,7 @@ def test_tiny_search_writes_best_hyperparameters_and_model(name, tuner, tmp_path
     assert model.output_shape[-1] == kerasdl.datasets.info(get_spec(name).train.dataset).num_classes
 
 
+@pytest.mark.backend_independent
 def test_overwrite_starts_the_search_over(tmp_path):
     search("mlp", max_trials=2, epochs=1, directory=str(tmp_path), limit=300, verbose=0)
     assert len(trials(str(tmp_path))) == 2
