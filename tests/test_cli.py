@@ -10,6 +10,7 @@ import pytest
 
 import kerasdl
 from kerasdl import registry
+from tests.helpers import ONCE_ON
 
 def run(*args):
     env = {**os.environ, "KERAS_BACKEND": keras.backend.backend()}
@@ -41,6 +42,8 @@ def test_train_validates_evaluates_and_evaluate_reads_the_run_again(tmp_path):
     assert evaluation["accuracy"] == pytest.approx(metrics["test_accuracy"], abs=1e-6)
     assert evaluation["f1_macro"] == pytest.approx(metrics["test_f1_macro"], abs=1e-6)
 
+    if keras.backend.backend() != ONCE_ON:  # finetuning trains in every suite: test_finetuning
+        return
     tuned = tmp_path / "tuned"
     result = run("finetune", str(out), "--dataset", "mnist_5k", "--head-epochs", "1",
                  "--epochs", "1", "--unfreeze", "1", "--output", str(tuned))

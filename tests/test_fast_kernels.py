@@ -22,8 +22,8 @@ from tests.helpers import ONE_PER_FAMILY
 BACKEND = keras.backend.backend()
 # Keras's own path ("off") on PyTorch's CPU gets the 1x1 strided shortcut's weight gradient
 # wrong now and then, or hangs, for fewer input channels than oneDNN's block (the bug
-# torch_conv works around; tests/test_backend_kernels.py checks that): 16 channels here
-WIDER = {"resnet18": {"width_multiplier": 0.25}}
+# torch_conv works around; tests/test_backend_kernels.py checks that): 16 channels there
+WIDER = {"resnet18": {"width_multiplier": 0.25}} if BACKEND == "torch" else {}
 
 
 @pytest.fixture
@@ -78,8 +78,8 @@ def test_off_puts_kerass_own_functions_back(fast_kernels_restored):
     assert use_fast_kernels(True) == on
 
 
-def test_a_patch_for_another_keras_stays_off_and_warns_once(monkeypatch,
-                                                           fast_kernels_restored):
+def test_a_patch_for_another_keras_stays_off_and_warns_once(fast_kernels_restored,
+                                                           monkeypatch):
     use_fast_kernels(False)
     first = next(p for p in backend._patches() if isinstance(p, patching.Patch))
     monkeypatch.setattr(first, "signature", "(inputs, changed=True)")

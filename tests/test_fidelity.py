@@ -1,4 +1,7 @@
-"""Parameter counts at each paper's size, and keras.applications weight compatibility."""
+"""Parameter counts at each paper's size, and keras.applications weight compatibility.
+
+Shapes, counts and weight files are the same Keras layers on every backend: the module
+runs once, in the suite of `tests.helpers.ONCE_ON` (PyTorch, the fastest to build)."""
 
 import keras
 import numpy as np
@@ -7,6 +10,8 @@ import pytest
 import kerasdl
 from kerasdl.backend.compat import save_legacy_h5_weights
 from kerasdl.registry import get_spec
+
+pytestmark = pytest.mark.backend_independent
 
 
 def _trainable(model):
@@ -21,9 +26,6 @@ NON_TRAINABLE = {"googlenet": 14_560, "resnet18": 9_600, "resnet34": 17_024,
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(keras.backend.backend() != "torch",
-                    reason="shapes and parameter counts are the same Keras layers on every "
-                           "backend: runs once, in the PyTorch suite (the fastest to build)")
 @pytest.mark.parametrize("name", kerasdl.list_models())
 def test_spec_metadata_is_true_of_the_model(name):
     """Like timm's default-config checks: at its paper size the model takes the spec's
