@@ -17,20 +17,23 @@ import pytest
 
 import kerasdl
 from kerasdl.registry import get_spec
+from tests.helpers import outputs
 
-# plain Keras loads every kerasdl file once kerasdl is imported (kerasdl/__init__.py);
-# the models are called directly, as `predict` would compile each for nothing checked here
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# plain Keras loads every kerasdl file once kerasdl is imported (kerasdl/__init__.py)
 LOAD_AND_COMPARE = """
 import json, sys
 import numpy as np
 import kerasdl
 import keras
+from tests.helpers import outputs
 result = {}
 for name in json.loads(sys.argv[2]):
     model = keras.saving.load_model(f"{sys.argv[1]}/{name}.keras")
     data = np.load(f"{sys.argv[1]}/{name}.npz")
     x = [data[k] for k in sorted(data.files) if k.startswith("arr_")]
-    y = keras.ops.convert_to_numpy(model(x if len(x) > 1 else x[0], training=False))
+    y = outputs(model, x if len(x) > 1 else x[0])
     result[name] = float(np.abs(y - data["y"]).max())
 print(json.dumps(result))
 """
@@ -50,12 +53,12 @@ def test_saved_models_load_on_the_next_backend(tmp_path, example):
         x = example(spec, n=4)[0]
         model.save(tmp_path / f"{name}.keras")
         inputs = x if isinstance(x, list) else [x]
-        np.savez(tmp_path / f"{name}.npz", *inputs,
-                 y=keras.ops.convert_to_numpy(model(x, training=False)))
+        np.savez(tmp_path / f"{name}.npz", *inputs, y=outputs(model, x))
     there = RING[(RING.index(here) + 1) % 3]
     result = subprocess.run(
         [sys.executable, "-c", LOAD_AND_COMPARE, str(tmp_path), json.dumps(names)],
-        capture_output=True, text=True, timeout=900, env={**os.environ, "KERAS_BACKEND": there})
+        capture_output=True, text=True, timeout=900, cwd=ROOT,  # for tests.helpers
+        env={**os.environ, "KERAS_BACKEND": there})
     assert result.returncode == 0, result.stderr[-3000:]
     errors = json.loads(result.stdout.strip().splitlines()[-1])
     assert sorted(errors) == names

@@ -8,15 +8,14 @@ import kerasdl
 from kerasdl.registry import get_spec
 from kerasdl.training import TASKS
 from tests.helpers import (ONCE_ON, assert_config_round_trip, assert_every_weight_moved,
-                           assert_file_round_trip, snapshot, this_suites)
+                           assert_file_round_trip, outputs, snapshot, this_suites)
 
 # Deep CNNs of Keras's own layers (convolutions, batch norm, pooling, concatenation): the
 # graph of their training step takes TensorFlow 1-3 minutes to build on a CPU, so there
 # they train eagerly (seconds); XLA's CPU compiler takes 2-3 minutes for DenseNet-121's and
-# GoogLeNet's, and JAX runs them eagerly slower still, so the JAX suite leaves their
-# training to the others (it compiles their layers in resnet18's, vgg11's and lenet5's
-# tests, runs them in test_features_without_top, and DenseNet-121 saved on TensorFlow in
-# tests/test_cross_backend.py).
+# GoogLeNet's, so the JAX suite leaves their training to the others (it compiles their
+# layers in resnet18's, vgg11's and lenet5's tests, runs them in test_features_without_top,
+# and loads DenseNet-121 saved on TensorFlow in tests/test_cross_backend.py).
 EAGER = {"densenet121", "googlenet", "resnet50"}
 NOT_TRAINED_ON_JAX = {"densenet121", "googlenet"}
 # GANs train against themselves: tests/test_generative.py covers them.
@@ -31,7 +30,7 @@ def test_build_fit_config_and_save_round_trip(name, example, tmp_path):
     model = kerasdl.build(name, **spec.test_kwargs)
     x, y, task = example(spec)
 
-    probs = keras.ops.convert_to_numpy(model(x, training=False))
+    probs = outputs(model, x)
     if task == "classification":
         assert probs.shape[:-1] == y.shape
         np.testing.assert_allclose(probs.sum(axis=-1), 1.0, rtol=1e-5)
@@ -65,10 +64,9 @@ def test_features_without_top(name, example):
     kwargs = {**spec.test_kwargs, "include_top": False, "pooling": "avg"}
     model = kerasdl.build(name, **kwargs)
     x = example(spec, n=2)[0]
-    features = keras.ops.convert_to_numpy(model(x, training=False))
+    features = outputs(model, x)
     # the average over the positions of the last feature map, one value per channel
     maps = next(layer for layer in reversed(model.layers) if len(layer.output.shape) == 4)
-    trunk = keras.Model(model.inputs, maps.output)
-    last = keras.ops.convert_to_numpy(trunk(x, training=False))
+    last = outputs(keras.Model(model.inputs, maps.output), x)
     assert features.shape == (2, last.shape[-1])
     np.testing.assert_allclose(features, last.mean(axis=(1, 2)), rtol=1e-5, atol=1e-6)
