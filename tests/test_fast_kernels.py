@@ -78,6 +78,7 @@ def test_off_puts_kerass_own_functions_back(fast_kernels_restored):
     assert use_fast_kernels(True) == on
 
 
+# fast_kernels_restored first: torn down last, once monkeypatch has put Keras's version back
 def test_a_patch_for_another_keras_stays_off_and_warns_once(fast_kernels_restored,
                                                            monkeypatch):
     use_fast_kernels(False)
