@@ -18,9 +18,10 @@ ONCE_ON = "torch"
 ONE_PER_FAMILY = ["mlp", "resnet18", "lstm", "seq2seq_attention", "transformer_classifier",
                   "word2vec_skipgram", "autoencoder_conv", "dcgan"]
 
-# Deeper variants, whose layers are those of another model in stages of more blocks: the
-# suite of ONCE_ON checks them; the others check the model whose layers they repeat.
-REPEATS = {"resnet34": "resnet18", "vgg13": "vgg11", "vgg16": "vgg11", "vgg19": "vgg11"}
+# Deeper variants, whose layers are those of another model in stages of more blocks
+# (resnet18's, vgg11's): the suite of ONCE_ON checks them; the others check the model whose
+# layers they repeat.
+REPEATS = {"resnet34", "vgg13", "vgg16", "vgg19"}
 
 
 def this_suites(names):
