@@ -19,6 +19,8 @@ def run(*args):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != ONCE_ON, reason="notebooks/11_backends.ipynb "
+                    "trains with this command on every backend and loads each run")
 def test_train_validates_evaluates_and_evaluate_reads_the_run_again(tmp_path):
     out = tmp_path / "run"
     result = run("train", "lenet5", "--epochs", "2", "--output", str(out),
@@ -42,8 +44,6 @@ def test_train_validates_evaluates_and_evaluate_reads_the_run_again(tmp_path):
     assert evaluation["accuracy"] == pytest.approx(metrics["test_accuracy"], abs=1e-6)
     assert evaluation["f1_macro"] == pytest.approx(metrics["test_f1_macro"], abs=1e-6)
 
-    if keras.backend.backend() != ONCE_ON:  # finetuning trains in every suite: test_finetuning
-        return
     tuned = tmp_path / "tuned"
     result = run("finetune", str(out), "--dataset", "mnist_5k", "--head-epochs", "1",
                  "--epochs", "1", "--unfreeze", "1", "--output", str(tuned))

@@ -44,6 +44,7 @@ def test_every_notebook_equals_its_jupytext_source():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # 11_backends trains and times in six processes: 2-5 minutes
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
 def test_notebook_executes(path, tmp_path, monkeypatch):
     if _suite_of(path) != keras.backend.backend():
