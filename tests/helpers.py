@@ -53,8 +53,9 @@ def assert_config_round_trip(model):
 def outputs(model, x):
     """The model's inference outputs on `x`, as NumPy (a list for several outputs), the
     quickest way on this backend: called directly on TensorFlow and PyTorch (`predict`
-    would have TensorFlow build a graph for one call), by `predict` on JAX, whose XLA compiles a deep CNN's forward pass
-    faster than JAX runs it op by op (DenseNet-121: 18 s against 45 s)."""
+    would have TensorFlow build a graph for one call), by `predict` on JAX, whose XLA
+    compiles a deep CNN's forward pass faster than JAX runs it op by op (DenseNet-121:
+    18 s against 45 s)."""
     if keras.backend.backend() == "jax":
         return model.predict(x, verbose=0)
     return keras.tree.map_structure(keras.ops.convert_to_numpy, model(x, training=False))
