@@ -1,12 +1,17 @@
 """The figures Keras does not compute, in NumPy and SciPy: perplexity, corpus BLEU, PSNR,
-the Fréchet distance (FID) and the Inception Score. They take arrays, not models, so
-they are the same on every backend and need no Keras."""
+the Fréchet distance (FID), the Inception Score, segmentation's IoU and Dice, and
+detection's average precision (through pycocotools, the benchmark's own code). They take
+arrays, not models, so they are the same on every backend and need no Keras."""
 
 import collections
+import contextlib
+import io
 import math
 
 import numpy as np
 import scipy.linalg
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
 
 
 def perplexity(cross_entropy, mask=None):
@@ -74,3 +79,113 @@ def inception_score(probs, eps=1e-12):
 def flat(x):
     """`x` as (rows, values): each image or sequence one row."""
     return np.asarray(x, "float32").reshape(len(x), -1)
+
+
+def segmentation_scores(true_masks, pred_masks, num_classes):
+    """Pixel accuracy, and IoU (Jaccard) and Dice (F1) per class over all the pixels of
+    `true_masks` and `pred_masks` (integer class maps of the same shape).
+
+    IoU_k = TP / (TP + FP + FN), Dice_k = 2 TP / (2 TP + FP + FN), as scikit-learn's
+    `jaccard_score` and `f1_score` with ``average=None`` over the pixels. A class in
+    neither mask has NaN for both, and the means (``mean_iou``, as Keras's `MeanIoU`;
+    ``mean_dice``) are over the other classes.
+    """
+    true, pred = np.asarray(true_masks), np.asarray(pred_masks)
+    if true.shape != pred.shape:
+        raise ValueError(f"`true_masks` and `pred_masks` must have the same shape; received "
+                         f"{true.shape} and {pred.shape}.")
+    true, pred = true.astype("int64").ravel(), pred.astype("int64").ravel()
+    for name, mask in (("true_masks", true), ("pred_masks", pred)):
+        if mask.size and (mask.min() < 0 or mask.max() >= num_classes):
+            raise ValueError(f"`{name}` must hold class ids in [0, {num_classes - 1}] "
+                             f"(num_classes={num_classes}); received ids from {mask.min()} "
+                             f"to {mask.max()}.")
+    confusion = np.bincount(num_classes * true + pred, minlength=num_classes ** 2)
+    confusion = confusion.reshape(num_classes, num_classes).astype("float64")
+    tp = np.diag(confusion)
+    fp, fn = confusion.sum(0) - tp, confusion.sum(1) - tp
+    with np.errstate(invalid="ignore"):  # 0 / 0: a class in neither mask
+        iou, dice = tp / (tp + fp + fn), 2 * tp / (2 * tp + fp + fn)
+    return {"pixel_accuracy": float(tp.sum() / max(len(true), 1)),
+            "mean_iou": float(np.nanmean(iou)), "mean_dice": float(np.nanmean(dice)),
+            "iou_per_class": iou.tolist(), "dice_per_class": dice.tolist()}
+
+
+def detection_scores(true_boxes, detections, num_classes, max_detections=100):
+    """Average precision of `detections` against `true_boxes`, computed by pycocotools'
+    `COCOeval` (101-point interpolated precision, at most `max_detections` per image, all
+    object sizes).
+
+    Args:
+        true_boxes: per image, an array (n, 5) of rows (x1, y1, x2, y2, class); rows of
+            class -1 are padding (the ``mnist_scenes`` layout).
+        detections: per image, an array (m, 6) of rows (x1, y1, x2, y2, score, class),
+            e.g. from `kerasdl.detection.non_max_suppression`.
+        num_classes: the number of classes.
+
+    Returns:
+        A dict: ``map_50`` (mean over the classes present in `true_boxes` of the AP at
+        IoU 0.5), ``map`` (COCO's mAP@[.5:.95]), ``ap50_per_class`` and ``ap_per_class``
+        (NaN for a class absent from `true_boxes`).
+    """
+    if len(true_boxes) != len(detections):
+        raise ValueError(f"`true_boxes` and `detections` must give one entry per image; "
+                         f"received {len(true_boxes)} and {len(detections)}.")
+    images, truths, found = [], [], []
+    for image, (truth, detected) in enumerate(zip(true_boxes, detections)):
+        truth = _rows(truth, 5, "true_boxes", image, num_classes)
+        detected = _rows(detected, 6, "detections", image, num_classes)
+        images.append({"id": image})
+        truths += [_coco_box(row[:4], row[4], image_id=image, iscrowd=0,
+                             area=float((row[2] - row[0]) * (row[3] - row[1])))
+                   for row in truth[truth[:, 4] >= 0]]
+        found += [dict(_coco_box(row[:4], row[5], image_id=image), score=float(row[4]))
+                  for row in detected]
+    for i, annotation in enumerate(truths, start=1):  # COCOeval takes id 0 for "unmatched"
+        annotation["id"] = i
+    present = sorted({a["category_id"] for a in truths})
+    if not present:
+        raise ValueError("`true_boxes` holds no box: average precision needs at least one.")
+    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools reports by printing
+        ground_truth = COCO()
+        ground_truth.dataset = {"images": images, "annotations": truths,
+                                "categories": [{"id": k} for k in range(num_classes)]}
+        ground_truth.createIndex()
+        if found:
+            evaluation = COCOeval(ground_truth, ground_truth.loadRes(found), "bbox")
+            evaluation.params.maxDets = [max_detections]
+            evaluation.params.areaRng, evaluation.params.areaRngLbl = [[0, 1e10]], ["all"]
+            evaluation.evaluate()
+            evaluation.accumulate()
+            # precision: (IoU thresholds, recall points, classes, areas, max detections)
+            # (-1 for a class absent from the truth, replaced by NaN below)
+            ap = np.maximum(evaluation.eval["precision"][:, :, :, 0, 0], 0).mean(axis=1)
+            ap50, ap = ap[0], ap.mean(axis=0)
+        else:  # loadRes refuses an empty list; nothing found: every AP is 0
+            ap50, ap = np.zeros(num_classes), np.zeros(num_classes)
+    absent = np.setdiff1d(np.arange(num_classes), present)
+    ap50[absent] = ap[absent] = np.nan
+    return {"map_50": float(np.nanmean(ap50)), "map": float(np.nanmean(ap)),
+            "ap50_per_class": ap50.tolist(), "ap_per_class": ap.tolist()}
+
+
+def _rows(rows, width, name, image, num_classes):
+    rows = np.asarray(rows, dtype="float64").reshape(-1, width)
+    classes = rows[:, -1]
+    boxes = rows[classes >= 0] if name == "true_boxes" else rows
+    if ((classes < -1) | (classes >= num_classes) | (classes != np.round(classes))).any() \
+            or (name == "detections" and (classes < 0).any()):
+        raise ValueError(f"`{name}` of image {image} holds class {classes.min():g}..."
+                         f"{classes.max():g}; classes are integers in [0, {num_classes - 1}]"
+                         f"{' (-1: padding)' if name == 'true_boxes' else ''}.")
+    bad = (boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1])
+    if bad.any():
+        raise ValueError(f"`{name}` of image {image} holds the box "
+                         f"{boxes[bad][0, :4].tolist()}: a box is (x1, y1, x2, y2) with "
+                         f"x2 > x1 and y2 > y1.")
+    return rows
+
+
+def _coco_box(box, category, **fields):
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return {"bbox": [x1, y1, x2 - x1, y2 - y1], "category_id": int(category), **fields}
