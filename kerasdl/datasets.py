@@ -6,6 +6,9 @@ make_moons). The tensorflow-datasets sets (``mnist``, ``fashion_mnist``, ``cifar
 ``imdb_reviews``) are read from `data_dir`; nothing is downloaded unless
 ``download=True``.
 
+Offline scenes for segmentation and detection (`kerasdl.scenes`): ``mnist_scenes``,
+64x64 canvases of one to four ``mnist_5k`` digits, with their masks or their boxes.
+
 Offline sequence sets with known answers (`kerasdl.sequences`): ``adding``,
 ``periodic``, ``reverse``, ``topics`` and the Word2Vec pairs ``topics_skipgram`` and
 ``topics_cbow`` made from the ``topics`` corpus. `vectorize_text` turns the
@@ -20,7 +23,7 @@ import os
 
 import numpy as np
 
-from kerasdl import sequences
+from kerasdl import scenes, sequences
 from kerasdl._checks import check_choice, closest
 from kerasdl.registry import get_spec
 
@@ -39,8 +42,9 @@ class DatasetInfo:
     kind: str  # "image", "features", "text", "sequence", "tokens", "seq2seq" or "pairs"
     source: str
     description: str
-    task: str = "classification"  # or "regression", "binary", "seq2seq": kerasdl.training.TASKS
+    task: str = "classification"  # or "regression", "binary", ...: kerasdl.training.TASKS
     build: dict = dataclasses.field(default_factory=dict)  # builder arguments it implies
+    targets: tuple = ()  # the kinds of `y` it offers (`load`'s `target`), the default first
 
 
 DATASETS = {d.name: d for d in (
@@ -56,6 +60,11 @@ DATASETS = {d.name: d for d in (
     DatasetInfo("fashion_mnist", (28, 28, 1), 10, "image", "tfds",
                 "Fashion-MNIST via tensorflow-datasets"),
     DatasetInfo("cifar10", (32, 32, 3), 10, "image", "tfds", "CIFAR-10 via tensorflow-datasets"),
+    DatasetInfo("mnist_scenes", (64, 64, 1), 11, "image", "kerasdl.scenes",
+                "64x64 canvases of 1-4 mnist_5k digits (zoomed 0.75-1.5x, boxes apart): "
+                "2,000 from the train digits (seed 0) / 500 from the test digits (seed 1); "
+                "masks of 11 classes (0 background, 1 + digit) or boxes (x1, y1, x2, y2, "
+                "digit; -1 rows pad to 4)", task="segmentation", targets=("masks", "boxes")),
     DatasetInfo("imdb_reviews", (), 2, "text", "tfds",
                 "IMDB reviews (raw text, binary sentiment) via tensorflow-datasets"),
     DatasetInfo("adding", (100, 2), 1, "sequence", "kerasdl.sequences",
@@ -88,13 +97,15 @@ def info(name):
     return DATASETS[name]
 
 
-def load(name, split="train", *, data_dir=None, download=False, image_size=None,
+def load(name, split="train", *, target=None, data_dir=None, download=False, image_size=None,
          as_tf_dataset=False, batch_size=32):
     """Load `split` of dataset `name`.
 
     Args:
         name: one of `DATASETS`.
         split: "train" or "test".
+        target: for a set that offers several kinds of `y` (`DatasetInfo.targets`):
+            ``mnist_scenes``'s "masks" (default) or "boxes".
         data_dir: where tensorflow-datasets sets live (default: tfds's own,
             ``~/tensorflow_datasets`` or ``$TFDS_DATA_DIR``). Ignored by offline sets.
         download: let tensorflow-datasets download and prepare a missing set.
@@ -113,7 +124,13 @@ def load(name, split="train", *, data_dir=None, download=False, image_size=None,
     """
     dataset = info(name)
     check_choice(split, "split", SPLITS)
-    if name in _LOADERS:
+    if target is not None and target not in dataset.targets:
+        raise ValueError(f"`target`={target!r} is not a kind of {name!r}'s labels; "
+                         + (f"it offers {list(dataset.targets)}." if dataset.targets else
+                            "it offers only one: pass target=None."))
+    if dataset.targets:
+        x, y = _LOADERS[name](split, target or dataset.targets[0])
+    elif name in _LOADERS:
         x, y = _LOADERS[name](split)
     else:
         x, y = _tfds(name, split, data_dir, download)
@@ -122,6 +139,10 @@ def load(name, split="train", *, data_dir=None, download=False, image_size=None,
     if image_size is not None:
         if dataset.kind != "image":
             raise ValueError(f"`image_size` applies to image datasets; {name!r} is {dataset.kind}.")
+        if dataset.targets:
+            raise ValueError(f"`image_size` pads the images but would not move {name!r}'s "
+                             f"masks or boxes; load it at its {dataset.input_shape[:2]} with "
+                             f"image_size=None.")
         x = pad_images(x, image_size)
     if dataset.task == "classification":
         y = y.astype("int32")
@@ -206,6 +227,20 @@ def _mnist_5k(split):
     return (x[idx] / 255.0).astype("float32").reshape(-1, 28, 28, 1), y[idx]
 
 
+@functools.cache
+def _mnist_scenes_arrays(split):
+    images, masks, boxes = scenes.compose(*_mnist_5k(split), 2_000 if split == "train" else 500,
+                                          seed=0 if split == "train" else 1)
+    for array in (images, masks, boxes):
+        array.flags.writeable = False
+    return images, {"masks": masks, "boxes": boxes}
+
+
+def _mnist_scenes(split, target):
+    images, targets = _mnist_scenes_arrays(split)
+    return images.copy(), targets[target].copy()
+
+
 def _digits(split):
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -272,7 +307,8 @@ def vectorize_text(train_texts, test_texts, *, vocab_size=20_000, sequence_lengt
     return ids[0], ids[1], vectorizer.get_vocabulary()
 
 
-_LOADERS = {"mnist_5k": _mnist_5k, "digits": _digits, "moons": _moons, "topics": _topics,
+_LOADERS = {"mnist_5k": _mnist_5k, "mnist_scenes": _mnist_scenes, "digits": _digits,
+            "moons": _moons, "topics": _topics,
             "topics_skipgram": _word2vec("skipgram"), "topics_cbow": _word2vec("cbow"),
             "adding": _synthetic(sequences.adding_problem, {"train": 10_000, "test": 1_000}),
             "periodic": _synthetic(sequences.noisy_periodic, {"train": 2_000, "test": 500}),

@@ -9,6 +9,8 @@ except a GAN, whose losses measure its two networks against each other.
 - regression: MSE, RMSE, MAE, R^2, predicted against true;
 - seq2seq: token and whole-sequence accuracy under greedy decoding, perplexity
   (padding excluded), corpus BLEU-4;
+- segmentation: pixel accuracy, IoU and Dice per class and their means, and a figure of
+  images over their true and predicted masks;
 - reconstruction: MSE and PSNR (and, for a denoising autoencoder, PSNR of noisy inputs
   before and after); variational: the negative ELBO in nats;
 - adversarial: FID and Inception Score against the real test images, computed with a
@@ -19,6 +21,8 @@ except a GAN, whose losses measure its two networks against each other.
 The figures come from Keras's own metrics (`Precision`, `Recall`, `F1Score`, `AUC`,
 `R2Score`, ...); what Keras lacks (the confusion matrix, PSNR, BLEU, FID, IS) is computed
 in NumPy/SciPy (`kerasdl.metrics`), so a figure is the same on every backend.
+Segmentation's IoU and Dice are computed from the confusion matrix of all the pixels
+(`kerasdl.metrics.segmentation_scores`; Keras's `MeanIoU` during training).
 """
 
 import functools
@@ -32,11 +36,12 @@ from keras import ops
 
 from kerasdl._checks import check_choice
 from kerasdl.building import build
-from kerasdl.metrics import corpus_bleu, flat, frechet_distance, inception_score, perplexity, psnr
+from kerasdl.metrics import (corpus_bleu, flat, frechet_distance, inception_score, perplexity,
+                             psnr, segmentation_scores)
 from kerasdl.sequences import greedy_decode
 
 EVALUATED_TASKS = ("classification", "binary", "regression", "seq2seq", "reconstruction",
-                   "variational", "adversarial")
+                   "variational", "adversarial", "segmentation")
 FEATURE_WEIGHTS = os.path.join(os.path.dirname(__file__), "assets", "lenet5_mnist5k.weights.h5")
 FEATURE_SHAPE = (28, 28, 1)
 
@@ -77,8 +82,8 @@ def evaluate(model, data, task=None, *, output_dir=None, batch_size=256, num_sam
 def infer_task(model, x, y):
     """The task of `model` on ``(x, y)``: the one a model class declares (a GAN's
     ``task = "adversarial"``, a VAE's "variational"), else a two-input encoder-decoder
-    with sequence outputs, an autoencoder (no targets), or by the output width and
-    labels."""
+    with sequence outputs, an autoencoder (no targets), a map of labels per pixel, or by
+    the output width and labels."""
     if getattr(model, "task", None) in EVALUATED_TASKS:
         return model.task
     output_shape = tuple(model.outputs[0].shape)
@@ -86,6 +91,8 @@ def infer_task(model, x, y):
         return "seq2seq"
     if y is None:
         return "reconstruction"
+    if len(output_shape) == 4 and np.ndim(y) == 3:
+        return "segmentation"
     if len(output_shape) == 1 or output_shape[-1] == 1:
         labels = np.asarray(y)
         binary = np.issubdtype(labels.dtype, np.integer) and set(np.unique(labels)) <= {0, 1}
@@ -235,10 +242,27 @@ def _adversarial(model, x, y, *, batch_size, figures, num_samples, seed, **_):
     return scores
 
 
+def _segmentation(model, x, y, *, batch_size, figures, **_):
+    probs = _first(model.predict(x, batch_size=batch_size, verbose=0))
+    masks = np.asarray(y).astype("int64")
+    if masks.shape != probs.shape[:-1]:
+        raise ValueError(f"The masks must have the shape of {model.name}'s output less its "
+                         f"class axis, {probs.shape[1:-1]} per image; received masks of "
+                         f"shape {masks.shape[1:]}.")
+    classes = max(probs.shape[-1], 2)  # one sigmoid: background and object
+    _check_labels(masks, classes)
+    predicted = (probs[..., 0] > 0.5).astype("int64") if probs.shape[-1] == 1 \
+        else probs.argmax(-1)
+    loss = keras.losses.binary_crossentropy(masks[..., None], probs) if probs.shape[-1] == 1 \
+        else keras.losses.sparse_categorical_crossentropy(masks, probs)
+    figures["masks"] = functools.partial(_plot_masks, x[:6], masks[:6], predicted[:6], classes)
+    return {"loss": _mean_loss(loss), **segmentation_scores(masks, predicted, classes)}
+
+
 _EVALUATORS = {"classification": _classification, "binary": _binary,
                "regression": _regression, "seq2seq": _seq2seq,
                "reconstruction": _reconstruction, "variational": _variational,
-               "adversarial": _adversarial}
+               "adversarial": _adversarial, "segmentation": _segmentation}
 
 
 # -- the feature network ----------------------------------------------------------------
@@ -377,6 +401,24 @@ def _plot_scatter(true, pred, subplots):
     ax.set_xlabel("true")
     ax.set_ylabel("predicted")
     fig.tight_layout()
+    return fig
+
+
+def _plot_masks(images, true, predicted, classes, subplots):
+    """Images in the first row, their true masks below, the predicted ones last."""
+    fig, axes = subplots(3, len(images), figsize=(1.6 * len(images), 5), squeeze=False)
+    for column, parts in enumerate(zip(images, true, predicted)):
+        for row, (part, title) in enumerate(zip(parts, ("image", "true", "predicted"))):
+            ax = axes[row, column]
+            ax.axis("off")
+            if row == 0:
+                ax.imshow(np.squeeze(part), cmap="gray", vmin=0, vmax=1)
+            else:
+                ax.imshow(part, cmap="tab20" if classes > 2 else "gray", vmin=0,
+                          vmax=max(classes - 1, 1), interpolation="nearest")
+            if column == 0:
+                ax.set_title(title, fontsize=8, loc="left")
+    fig.tight_layout(pad=0.2)
     return fig
 
 

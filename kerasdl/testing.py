@@ -65,8 +65,23 @@ def _images(spec, rng, n):
     return x, x if task == "reconstruction" else None, task
 
 
+def _squares(spec, rng, n):
+    """Noisy images, each with a brighter square of random size and place; its pixels are
+    class 1 and the rest class 0 (a segmentation's one-object known answer)."""
+    height, width, channels = spec.test_kwargs["input_shape"]
+    x = 0.4 * rng.random((n, height, width, channels))
+    y = np.zeros((n, height, width), "int32")
+    for i in range(n):
+        side = rng.integers(height // 4, height // 2 + 1)
+        top, left = rng.integers(0, height - side + 1), rng.integers(0, width - side + 1)
+        y[i, top:top + side, left:left + side] = 1
+    x += 0.6 * y[..., None]
+    return x.astype("float32"), y, "segmentation"
+
+
 EXAMPLES = {"brightness": _brightness, "topic_tokens": _topic_tokens, "reverse": _reverse,
-            "skipgram": _skipgram, "cbow": _cbow, "noise": _noise, "images": _images}
+            "skipgram": _skipgram, "cbow": _cbow, "noise": _noise, "images": _images,
+            "squares": _squares}
 BY_TASK = {"adversarial": "noise", "reconstruction": "images", "variational": "images"}
 
 

@@ -112,10 +112,13 @@ class Batches(keras.utils.PyDataset):
             self.order = self.rng.permutation(self.size)
 
 
+# Tasks whose targets are positions in the image, which augmentation would not move
+POSITIONAL_TASKS = ("segmentation",)
 # Loss and metrics of each task; None: the model computes its own loss (GAN, VAE).
 TASKS = {
     "classification": ("sparse_categorical_crossentropy", ("accuracy",)),
     "seq2seq": ("sparse_categorical_crossentropy", ("accuracy",)),  # per target token
+    "segmentation": ("sparse_categorical_crossentropy", ("accuracy", "mean_iou")),  # per pixel
     "regression": ("mse", ("mae", "rmse")),
     "binary": ("binary_crossentropy", ("binary_accuracy",)),
     "reconstruction": ("binary_crossentropy", ("mse", "mae")),  # fit(x, x), x in [0, 1]
@@ -124,7 +127,16 @@ TASKS = {
 }
 
 
-def _loss(task, label_smoothing):
+def task_loss(task, model, label_smoothing=0.0):
+    """The loss `compile_model` gives `model` for `task` (None: the model's own)."""
+    if task == "segmentation":
+        if model.outputs[0].shape[-1] == 1:  # one class: a sigmoid per pixel
+            task = "binary"
+        else:
+            # the one-hot cross-entropy: Keras's sparse one hands PyTorch's 4-D nll_loss
+            # a channels-last view, whose backward fails on the CPU ("grad_input must be
+            # contiguous", torch 2.13)
+            return SparseCategoricalCrossentropy(label_smoothing)
     loss = TASKS[task][0]
     if not label_smoothing:
         return loss
@@ -132,12 +144,19 @@ def _loss(task, label_smoothing):
         return SparseCategoricalCrossentropy(label_smoothing)
     if task == "binary":
         return keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing)
-    raise ValueError(f"`label_smoothing` applies to classification and binary tasks; "
-                     f"received label_smoothing={label_smoothing!r} for task={task!r}.")
+    raise ValueError(f"`label_smoothing` applies to classification, segmentation and binary "
+                     f"tasks; received label_smoothing={label_smoothing!r} for task={task!r}.")
 
 
-def _metric(name):
-    return keras.metrics.RootMeanSquaredError(name="rmse") if name == "rmse" else name
+def _metric(name, model):
+    if name == "rmse":
+        return keras.metrics.RootMeanSquaredError(name="rmse")
+    if name == "mean_iou":  # over the classes of the model's per-pixel outputs
+        classes = model.outputs[0].shape[-1]
+        if classes == 1:
+            return keras.metrics.BinaryIoU(target_class_ids=(0, 1), name="mean_iou")
+        return keras.metrics.MeanIoU(classes, sparse_y_pred=False, name="mean_iou")
+    return name
 
 
 def learning_rate(lr, schedule, steps=None, warmup_steps=0):
@@ -186,7 +205,8 @@ def compile_model(model, *, task="classification", lr=1e-3, optimizer="adam",
 
     Args:
         task: "classification" (softmax outputs, integer labels: cross-entropy, accuracy),
-            "seq2seq" (the same per target token), "regression" (MSE; MAE and RMSE),
+            "seq2seq" (the same per target token), "segmentation" (the same per pixel,
+            or a sigmoid per pixel for one class; accuracy and mean IoU), "regression" (MSE; MAE and RMSE),
             "binary" (sigmoid outputs: binary cross-entropy and accuracy),
             "reconstruction" (an autoencoder of [0, 1] data: binary cross-entropy, which
             trains sigmoid outputs faster than MSE; MSE and MAE), "variational" (a VAE:
@@ -220,8 +240,9 @@ def compile_model(model, *, task="classification", lr=1e-3, optimizer="adam",
                       g_optimizer=opt(steps, **beta), steps_per_execution=steps_per_execution)
         return model
     loss, metrics = TASKS[task]
-    model.compile(optimizer=opt(steps), loss=_loss(task, label_smoothing) if loss else None,
-                  metrics=[_metric(m) for m in metrics], steps_per_execution=steps_per_execution)
+    model.compile(optimizer=opt(steps), loss=task_loss(task, model, label_smoothing),
+                  metrics=[_metric(m, model) for m in metrics],
+                  steps_per_execution=steps_per_execution)
     return model
 
 
@@ -372,6 +393,9 @@ def train_model(model, train, test=None, *, recipe=None, seed=0, output_dir=None
     """
     recipe = (recipe or Recipe()).replace(**options)
     task = recipe.task or "classification"
+    if recipe.augment and task in POSITIONAL_TASKS:
+        raise ValueError(f"augment=True moves the images but not their {task} targets; "
+                         f"train task={task!r} with augment=False.")
     validate = bool(recipe.validation_split) and task != "adversarial"
     fit, val = split_validation(*train, recipe.validation_split, seed=seed) if validate \
         else (train, None)
