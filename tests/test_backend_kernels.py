@@ -8,16 +8,19 @@ PyTorch's and TensorFlow's fused kernels (`batch_norm`; on PyTorch a cropped inp
 copied into its layout first); outputs, states, gradients and moving statistics;
 Keras's input pipelines on TensorFlow run without tf.data's autotuning (`tf_data`); and a
 1x1 convolution with strides and its weight gradient are right on every backend
-(`torch_conv`, around a oneDNN bug on PyTorch)."""
+(`torch_conv`, around a oneDNN bug on PyTorch); `keras.ops.scatter` on PyTorch sums
+as Keras's loop does (`torch_scatter`)."""
 
 import re
 
 import keras
 import numpy as np
 import pytest
+from sklearn.metrics import jaccard_score
 
 import kerasdl
 from kerasdl.backend import use_fast_kernels
+from kerasdl.registry import get_spec
 
 BACKEND = keras.backend.backend()
 torch_only = pytest.mark.skipif(BACKEND != "torch", reason="PyTorch's recurrent kernel")
@@ -420,3 +423,31 @@ def _outputs_and_gradients_of(fn, x, weights, variables):
         gradients = tape.gradient(loss, [inputs, *variables])
     return keras.ops.convert_to_numpy(outputs), [keras.ops.convert_to_numpy(g)
                                                   for g in gradients]
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch's scatter")
+def test_scatter_sums_as_kerass_loop_and_mean_iou_uses_it(rng, monkeypatch):
+    from keras.src.backend.torch import core as torch_core
+
+    from kerasdl.backend import torch_scatter
+
+    kerasdl.build("mlp", **get_spec("mlp").test_kwargs)  # installs it
+    assert torch_core.scatter is torch_scatter.scatter
+    keras_loop = torch_scatter.PATCHES[0].original
+    # repeated indices add up; rows of values; integer counts
+    for indices, values, shape in [
+        (rng.integers(0, 4, (60, 2)), rng.random(60).astype("float32"), (4, 4)),
+        (rng.integers(0, 3, (9, 1)), rng.random((9, 2)).astype("float32"), (3, 2)),
+        (rng.integers(0, 5, (40, 2)), np.ones(40, "int32"), (5, 5)),
+    ]:
+        ours, theirs = torch_scatter.scatter(indices, values, shape), keras_loop(indices, values,
+                                                                                 shape)
+        assert ours.dtype == theirs.dtype
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+    calls = []
+    monkeypatch.setattr(torch_core, "scatter", _counted(torch_scatter.scatter, calls))
+    true, pred = rng.integers(0, 3, 500), rng.integers(0, 3, 500)
+    iou = keras.metrics.MeanIoU(3)
+    iou.update_state(true, pred)
+    assert calls and float(iou.result()) == pytest.approx(
+        jaccard_score(true, pred, average="macro"), abs=1e-6)

@@ -9,7 +9,7 @@ else:
 - `patching`: replacing a Keras function, checked against the Keras it was written for,
   and reversible.
 - the speed-ups of `use_fast_kernels`, each a module of patches: `torch_rnn`,
-  `torch_layout`, `torch_conv`, `batch_norm`, `jax_conv`, `jax_init`, `jax_attention`,
+  `torch_layout`, `torch_conv`, `torch_scatter`, `batch_norm`, `jax_conv`, `jax_init`, `jax_attention`,
   `tf_data` (two of them fixes: `torch_conv`, `jax_attention`).
 """
 
@@ -29,7 +29,7 @@ def _modules(backend):
 
     names = {"tensorflow": ("batch_norm", "tf_data"),
              "jax": ("jax_conv", "jax_init", "jax_attention"),
-             "torch": ("batch_norm", "torch_rnn", "torch_layout", "torch_conv")}[backend]
+             "torch": ("batch_norm", "torch_rnn", "torch_layout", "torch_conv", "torch_scatter")}[backend]
     return [importlib.import_module(f"kerasdl.backend.{name}") for name in names]
 
 
@@ -90,7 +90,9 @@ def use_fast_kernels(enabled=True):
     - PyTorch: LSTM and GRU run PyTorch's fused kernel on every device (`torch_rnn`);
       convolutions and pooling read channels-last data as it lies in memory instead of
       copying it to channels-first and back (`torch_layout`; the DCGAN step 90 -> 78 ms,
-      ResNet-18 1.05 -> 0.97 s); **denormal floats are flushed to zero**
+      ResNet-18 1.05 -> 0.97 s); `keras.ops.scatter` sums in one vectorized call
+      instead of a Python loop per index (`torch_scatter`: `MeanIoU` over a U-Net's
+      131,072 pixels per batch took 2.1 s of a 2.3 s training step); **denormal floats are flushed to zero**
       (``torch.set_flush_denormal(True)``, process-wide, as TensorFlow and XLA do by
       default: a GRU over 200 steps trained 7x slower without it); and, on a CPU, a fix
       rather than a speed-up: 1x1 convolutions with strides convolve the sampled input
