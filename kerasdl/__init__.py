@@ -22,7 +22,7 @@ _LAZY = {"build": "building", "load_model": "building", "list_models": "registry
          "model_info": "registry", "evaluate": "evaluation", "datasets": None,
          "training": None, "evaluation": None, "recipe": None, "layers": None,
          "blocks": None, "sequences": None, "registry": None, "building": None,
-         "backend": None}
+         "backend": None, "detection": None}
 
 
 def __getattr__(name):

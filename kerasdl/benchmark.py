@@ -81,7 +81,7 @@ def time_model(name, *, batch_size=None, steps=20, epochs=3, seed=0, **model_kwa
     train, _, implied = datasets.load_for_model(name, recipe.dataset)
     keras.utils.set_random_seed(seed)
     model = build(name, **{**implied, **recipe.model, **model_kwargs})
-    (x, y), _ = task_data(task, train, None, conditional=getattr(model, "num_classes", None))
+    (x, y), _ = task_data(task, train, None, model)
     return {"model": name, **time_fit(model, x, y, task=task, batch_size=batch_size,
                                        steps=steps, epochs=epochs, lr=recipe.lr)}
 

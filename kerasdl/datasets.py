@@ -28,6 +28,8 @@ from kerasdl._checks import check_choice, closest
 from kerasdl.registry import get_spec
 
 SPLITS = ("train", "test")
+# The kind of labels (`load`'s `target`) a model trained for a task takes
+TASK_TARGETS = {"segmentation": "masks", "detection": "boxes"}
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -176,6 +178,9 @@ def load_for_model(model_name, dataset=None, *, data_dir=None, download=False,
         raise ValueError(f"dataset {dataset.name!r} is text; {spec.name} takes "
                          f"{spec.default_input} inputs, not token ids.")
     load_args = dict(data_dir=data_dir, download=download, image_size=image_size)
+    target = TASK_TARGETS.get(spec.train.task)
+    if target in dataset.targets:  # e.g. mnist_scenes's boxes for a detector
+        load_args["target"] = target
     train = load(dataset.name, "train", **load_args)
     test = load(dataset.name, "test", **load_args)
     implied = {"input_shape": dataset.input_shape, "num_classes": dataset.num_classes,

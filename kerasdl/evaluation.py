@@ -11,6 +11,9 @@ except a GAN, whose losses measure its two networks against each other.
   (padding excluded), corpus BLEU-4;
 - segmentation: pixel accuracy, IoU and Dice per class and their means, and a figure of
   images over their true and predicted masks;
+- detection (a `kerasdl.detection` grid detector, YOLO): AP per class at IoU 0.5, mAP@0.5
+  and COCO's mAP@[.5:.95] (pycocotools' `COCOeval`) of the boxes left by non-maximum
+  suppression, a precision-recall curve and images with true and predicted boxes;
 - reconstruction: MSE and PSNR (and, for a denoising autoencoder, PSNR of noisy inputs
   before and after); variational: the negative ELBO in nats;
 - adversarial: FID and Inception Score against the real test images, computed with a
@@ -34,14 +37,15 @@ import keras
 import numpy as np
 from keras import ops
 
+from kerasdl import detection
 from kerasdl._checks import check_choice
 from kerasdl.building import build
-from kerasdl.metrics import (corpus_bleu, flat, frechet_distance, inception_score, perplexity,
-                             psnr, segmentation_scores)
+from kerasdl.metrics import (corpus_bleu, detection_scores, flat, frechet_distance,
+                             inception_score, perplexity, psnr, segmentation_scores)
 from kerasdl.sequences import greedy_decode
 
 EVALUATED_TASKS = ("classification", "binary", "regression", "seq2seq", "reconstruction",
-                   "variational", "adversarial", "segmentation")
+                   "variational", "adversarial", "segmentation", "detection")
 FEATURE_WEIGHTS = os.path.join(os.path.dirname(__file__), "assets", "lenet5_mnist5k.weights.h5")
 FEATURE_SHAPE = (28, 28, 1)
 
@@ -86,6 +90,8 @@ def infer_task(model, x, y):
     the output width and labels."""
     if getattr(model, "task", None) in EVALUATED_TASKS:
         return model.task
+    if detection.layout(model) is not None:
+        return "detection"
     output_shape = tuple(model.outputs[0].shape)
     if len(model.inputs) == 2 and len(output_shape) == 3:
         return "seq2seq"
@@ -259,10 +265,31 @@ def _segmentation(model, x, y, *, batch_size, figures, **_):
     return {"loss": _mean_loss(loss), **segmentation_scores(masks, predicted, classes)}
 
 
+def _detection(model, x, y, *, batch_size, figures, **_):
+    found = detection.layout(model)
+    if found is None:
+        raise ValueError(f"task='detection' evaluates a detector, a model ending in a "
+                         f"kerasdl.detection.Grid; {model.name!r} is not one.")
+    image_size, grid, boxes_per_cell, num_classes = found
+    boxes = np.asarray(y, dtype="float32")
+    targets = detection.encode(boxes, image_size=image_size, grid=grid,
+                               num_classes=num_classes)  # checks the boxes
+    outputs = _first(model.predict(x, batch_size=batch_size, verbose=0))
+    detected = detection.detections_list(detection.non_max_suppression(
+        *detection.decode(outputs, image_size=image_size, boxes_per_cell=boxes_per_cell)))
+    scores = detection_scores(list(boxes), detected, num_classes)
+    loss = detection.YoloLoss(boxes_per_cell, num_classes, reduction=None)(targets, outputs)
+    figures["precision_recall"] = functools.partial(_plot_precision_recall,
+                                                    scores["precision_50"], scores["map_50"])
+    figures["detections"] = functools.partial(_plot_boxes, x[:8], boxes[:8], detected[:8])
+    return {"loss": _mean_loss(loss), **scores}
+
+
 _EVALUATORS = {"classification": _classification, "binary": _binary,
                "regression": _regression, "seq2seq": _seq2seq,
                "reconstruction": _reconstruction, "variational": _variational,
-               "adversarial": _adversarial, "segmentation": _segmentation}
+               "adversarial": _adversarial, "segmentation": _segmentation,
+               "detection": _detection}
 
 
 # -- the feature network ----------------------------------------------------------------
@@ -418,6 +445,40 @@ def _plot_masks(images, true, predicted, classes, subplots):
                           vmax=max(classes - 1, 1), interpolation="nearest")
             if column == 0:
                 ax.set_title(title, fontsize=8, loc="left")
+    fig.tight_layout(pad=0.2)
+    return fig
+
+
+def _plot_precision_recall(precision, ap, subplots):
+    fig, ax = subplots(figsize=(4.5, 4.5))
+    ax.plot(np.linspace(0, 1, len(precision)), precision, label=f"mAP@0.5 {ap:.3f}")
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision (interpolated, mean over classes)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.legend(loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def _plot_boxes(images, true, detected, subplots, score_threshold=0.3):
+    """Images with their true boxes (green) and the detections scoring above
+    `score_threshold` (red, labelled with class and score)."""
+    from matplotlib.patches import Rectangle
+
+    fig, axes = subplots(1, len(images), figsize=(1.8 * len(images), 2.1), squeeze=False)
+    for ax, image, truth, found in zip(axes[0], images, true, detected):
+        ax.axis("off")
+        ax.imshow(np.squeeze(image), cmap="gray", vmin=0, vmax=1)
+        for rows, colour in ((truth[truth[:, 4] >= 0], "lime"),
+                             (found[found[:, 4] > score_threshold], "red")):
+            for row in rows:
+                x1, y1, x2, y2 = row[:4] - 0.5  # pixel edges
+                ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False,
+                                       edgecolor=colour, linewidth=1))
+                if colour == "red":
+                    ax.text(x1, y1, f"{int(row[5])} {row[4]:.2f}", color="red", fontsize=6,
+                            va="bottom")
     fig.tight_layout(pad=0.2)
     return fig
 

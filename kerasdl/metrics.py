@@ -126,7 +126,9 @@ def detection_scores(true_boxes, detections, num_classes, max_detections=100):
     Returns:
         A dict: ``map_50`` (mean over the classes present in `true_boxes` of the AP at
         IoU 0.5), ``map`` (COCO's mAP@[.5:.95]), ``ap50_per_class`` and ``ap_per_class``
-        (NaN for a class absent from `true_boxes`).
+        (NaN for a class absent from `true_boxes`), and ``precision_50``, the
+        interpolated precision at IoU 0.5 at recall 0, 0.01, ..., 1, averaged over the
+        present classes (its mean is ``map_50``).
     """
     if len(true_boxes) != len(detections):
         raise ValueError(f"`true_boxes` and `detections` must give one entry per image; "
@@ -159,14 +161,16 @@ def detection_scores(true_boxes, detections, num_classes, max_detections=100):
             evaluation.accumulate()
             # precision: (IoU thresholds, recall points, classes, areas, max detections)
             # (-1 for a class absent from the truth, replaced by NaN below)
-            ap = np.maximum(evaluation.eval["precision"][:, :, :, 0, 0], 0).mean(axis=1)
-            ap50, ap = ap[0], ap.mean(axis=0)
+            precision = np.maximum(evaluation.eval["precision"][:, :, :, 0, 0], 0)
         else:  # loadRes refuses an empty list; nothing found: every AP is 0
-            ap50, ap = np.zeros(num_classes), np.zeros(num_classes)
+            precision = np.zeros((10, 101, num_classes))
+    ap = precision.mean(axis=1)
+    ap50, ap = ap[0], ap.mean(axis=0)
     absent = np.setdiff1d(np.arange(num_classes), present)
     ap50[absent] = ap[absent] = np.nan
     return {"map_50": float(np.nanmean(ap50)), "map": float(np.nanmean(ap)),
-            "ap50_per_class": ap50.tolist(), "ap_per_class": ap.tolist()}
+            "ap50_per_class": ap50.tolist(), "ap_per_class": ap.tolist(),
+            "precision_50": precision[0][:, present].mean(axis=1).tolist()}
 
 
 def _rows(rows, width, name, image, num_classes):

@@ -14,7 +14,7 @@ from kerasdl._checks import check_choice, check_float, check_int, closest
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "warmup_cosine")
 TASK_NAMES = ("classification", "regression", "binary", "reconstruction", "variational",
-              "adversarial", "seq2seq", "segmentation")
+              "adversarial", "seq2seq", "segmentation", "detection")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -79,9 +79,30 @@ def _squares(spec, rng, n):
     return x.astype("float32"), y, "segmentation"
 
 
+def square_boxes(spec, rng, n):
+    """The squares of `_squares` with their boxes: (n, 1, 5) rows (x1, y1, x2, y2, 0)."""
+    x, masks, _ = _squares(spec, rng, n)
+    boxes = np.zeros((n, 1, 5), "float32")
+    for i, mask in enumerate(masks):
+        rows, cols = np.nonzero(mask)
+        boxes[i, 0, :4] = cols.min(), rows.min(), cols.max() + 1, rows.max() + 1
+    return x, boxes
+
+
+def _boxes(spec, rng, n):
+    """`square_boxes` as the per-cell targets of a detector (`kerasdl.detection.encode`)
+    on the grid of its `test_kwargs`, one class."""
+    from kerasdl import detection  # imports Keras, which the registry (importing this) must not
+
+    x, boxes = square_boxes(spec, rng, n)
+    size, grid = x.shape[1:3], spec.test_kwargs["grid"]
+    return x, detection.encode(boxes, image_size=size, grid=(grid, grid * size[1] // size[0]),
+                               num_classes=1), "detection"
+
+
 EXAMPLES = {"brightness": _brightness, "topic_tokens": _topic_tokens, "reverse": _reverse,
             "skipgram": _skipgram, "cbow": _cbow, "noise": _noise, "images": _images,
-            "squares": _squares}
+            "squares": _squares, "boxes": _boxes}
 BY_TASK = {"adversarial": "noise", "reconstruction": "images", "variational": "images"}
 
 

@@ -16,7 +16,7 @@ import shutil
 import keras
 import numpy as np
 
-from kerasdl import distribution
+from kerasdl import detection, distribution
 from kerasdl._checks import closest
 from kerasdl.backend import compat
 from kerasdl.evaluation import evaluate
@@ -113,12 +113,13 @@ class Batches(keras.utils.PyDataset):
 
 
 # Tasks whose targets are positions in the image, which augmentation would not move
-POSITIONAL_TASKS = ("segmentation",)
+POSITIONAL_TASKS = ("segmentation", "detection")
 # Loss and metrics of each task; None: the model computes its own loss (GAN, VAE).
 TASKS = {
     "classification": ("sparse_categorical_crossentropy", ("accuracy",)),
     "seq2seq": ("sparse_categorical_crossentropy", ("accuracy",)),  # per target token
     "segmentation": ("sparse_categorical_crossentropy", ("accuracy", "mean_iou")),  # per pixel
+    "detection": ("yolo", ()),  # kerasdl.detection.YoloLoss of the model's layout
     "regression": ("mse", ("mae", "rmse")),
     "binary": ("binary_crossentropy", ("binary_accuracy",)),
     "reconstruction": ("binary_crossentropy", ("mse", "mae")),  # fit(x, x), x in [0, 1]
@@ -129,6 +130,13 @@ TASKS = {
 
 def task_loss(task, model, label_smoothing=0.0):
     """The loss `compile_model` gives `model` for `task` (None: the model's own)."""
+    if task == "detection":
+        found = detection.layout(model)
+        if found is None:
+            raise ValueError(f"task='detection' trains a detector, a model ending in a "
+                             f"kerasdl.detection.Grid (such as kerasdl.build('yolo')); "
+                             f"{model.name!r} ends in {type(model.layers[-1]).__name__}.")
+        return detection.YoloLoss(*found[2:])
     if task == "segmentation":
         if model.outputs[0].shape[-1] == 1:  # one class: a sigmoid per pixel
             task = "binary"
@@ -406,7 +414,7 @@ def train_model(model, train, test=None, *, recipe=None, seed=0, output_dir=None
                   weight_decay=recipe.weight_decay, clipnorm=recipe.clipnorm,
                   label_smoothing=recipe.label_smoothing,
                   steps_per_execution=recipe.steps_per_execution)
-    fit, val = task_data(task, fit, val, conditional=getattr(model, "num_classes", None))
+    fit, val = task_data(task, fit, val, model)
     batches = Batches(*fit, recipe.batch_size, seed=seed, augment={} if recipe.augment
                       else None, reconstruct=task == "reconstruction")
     writes_to = distribution.process_directory(output_dir)  # several processes: see there
@@ -479,12 +487,19 @@ def _history_metrics(history, recipe):
     return metrics
 
 
-def task_data(task, train, test, conditional):
-    """`train` and `test` ``(x, labels)`` pairs as `task` trains on them (see
-    `train_model`); `test` may be None."""
+def task_data(task, train, test, model=None):
+    """`train` and `test` ``(x, labels)`` pairs as `task` trains `model` on them (see
+    `train_model`); `test` may be None. A detector's boxes (N, M, 5) become the targets of
+    its grid (`kerasdl.detection.encode`)."""
+    conditional = getattr(model, "num_classes", None)
+
     def convert(data):
         if data is None:
             return None
+        if task == "detection" and np.ndim(data[1]) == 3:
+            image_size, grid, _, num_classes = detection.layout(model)
+            return data[0], detection.encode(data[1], image_size=image_size, grid=grid,
+                                             num_classes=num_classes)
         if task == "reconstruction":
             return data[0], data[0]
         if task == "variational":

@@ -46,7 +46,7 @@ def _one_step(name, enabled, weights=None):
             "adversarial"
     else:
         x, y, task = testing.example(spec, rng, 8)
-        (x, y), _ = task_data(task, (x, y), None, conditional=None)
+        (x, y), _ = task_data(task, (x, y), None)
     compile_model(model, task=task, optimizer="sgd", lr=0.1)
     # TensorFlow's patches are Python, the same eagerly, and a graph takes long to build;
     # JAX's include how Keras compiles the step (jax_conv): compiled there

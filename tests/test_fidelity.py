@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import kerasdl
+from kerasdl import detection
 from kerasdl.backend.compat import save_legacy_h5_weights
 from kerasdl.registry import get_spec
 
@@ -39,7 +40,9 @@ def test_spec_metadata_is_true_of_the_model(name):
     assert _trainable(model) == spec.params
     assert model.count_params() == spec.params + NON_TRAINABLE.get(name, 0)
     task = spec.train.task or kerasdl.datasets.info(spec.train.dataset).task
-    if spec.num_classes and task != "binary" and part is model:  # binary: one sigmoid each
+    if task == "detection":  # 5 per box and the classes per cell
+        assert detection.layout(model)[3] == spec.num_classes
+    elif spec.num_classes and task != "binary" and part is model:  # binary: one sigmoid each
         assert model.outputs[0].shape[-1] == spec.num_classes
     keras.backend.clear_session()
     if "input_shape" in spec.arguments:  # the default configuration at test widths

@@ -34,6 +34,8 @@ def test_build_fit_config_and_save_round_trip(name, example, tmp_path):
     if task in ("classification", "segmentation"):  # a softmax per example, or per pixel
         assert probs.shape[:-1] == y.shape
         np.testing.assert_allclose(probs.sum(axis=-1), 1.0, rtol=1e-5)
+    elif task == "detection":  # linear outputs per cell: 5 per box and the class scores
+        assert probs.shape[:-1] == y.shape[:-1]
     else:  # sigmoid outputs: binary labels, or reconstructions of x
         assert probs.shape == (y if y is not None else x).shape
         assert ((probs >= 0) & (probs <= 1)).all()

@@ -42,7 +42,7 @@ def test_trains_and_saves_under_a_mixed_policy(name, policy, tmp_path):
         outputs = model.generate(4, y)
     else:
         x, y, task = testing.example(spec, rng, 4)
-        (x, y), _ = task_data(task, (x, y), None, conditional=None)
+        (x, y), _ = task_data(task, (x, y), None)
         outputs = model(x)
     outputs = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
     compile_model(model, task=task)

@@ -148,8 +148,7 @@ def search(model_name, *, tuner="random", dataset=None, max_trials=10, epochs=No
     task = recipe.task or datasets.info(dataset or recipe.dataset).task
     n = min(limit or len(y), len(y))
     train, validation = task_data(task, *split_validation(_rows(x, slice(0, n)), y[:n],
-                                                          VALIDATION_SPLIT, seed=seed),
-                                  conditional=None)
+                                                          VALIDATION_SPLIT, seed=seed))
     hypermodel = KerasdlHyperModel(model_name, {**data_kwargs, **recipe.model}, task=task,
                                    ranges=ranges)
     objective = objective or objectives(task)[0]
