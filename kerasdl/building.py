@@ -14,7 +14,7 @@ import kerasdl.layers  # noqa: F401
 import kerasdl.losses  # noqa: F401
 from kerasdl._checks import closest
 from kerasdl.backend import install_defaults
-from kerasdl.registry import get_spec, load_families
+from kerasdl.registry import get_spec, list_models, load_families
 from kerasdl.weights import load_weights
 
 
@@ -24,7 +24,7 @@ def register_classes():
     load_families()
 
 
-def build(model, /, **kwargs):
+def build(model, /, *, features=False, **kwargs):
     """Build the registered `model` as a functional `keras.Model`.
 
     Args:
@@ -36,6 +36,9 @@ def build(model, /, **kwargs):
             or `.weights.h5` of the same architecture (its classifier is rebuilt if it
             was trained for another number of classes) or a keras.applications `.h5`;
             see `kerasdl.weights.load_weights`.
+        features: a convolutional model only: return the model of its feature maps at
+            each of its resolutions instead (`feature_maps`), the trained `weights` of
+            its classifier included, to start a dense model such as a detector from.
 
     Returns:
         A `keras.Model`.
@@ -53,11 +56,36 @@ def build(model, /, **kwargs):
             + closest(unknown[0], spec.arguments)
             + f" {model} accepts: {list(spec.arguments)}."
         )
+    if features and spec.family != "convolutional":
+        raise ValueError(f"features=True gives the feature maps of a convolutional "
+                         f"classifier; {model!r} is {spec.family}. Convolutional models: "
+                         f"{list_models(family='convolutional')}.")
     weights = kwargs.pop("weights", None)
     built = spec.builder(**spec.fixed, **{"name": model, **spec.presets, **kwargs})
     if weights is not None:
         load_weights(built, weights)
-    return built
+    return feature_maps(built) if features else built
+
+
+def feature_maps(model):
+    """A model of `model`'s feature maps, one per resolution its layers reach: the last
+    layer at each (a stage's end, before the map is halved), highest resolution first,
+    as timm's ``features_only`` gives them. The layers (and weights) are `model`'s own.
+
+    The outputs are named by their layers; ``model.output_names`` and the shapes of
+    ``model.outputs`` give each one's resolution and channels.
+    """
+    last = {}
+    for layer in model.layers:
+        if isinstance(layer, (keras.layers.InputLayer, keras.layers.ZeroPadding2D)) \
+                or len(layer.output.shape) != 4:  # a padded map is no feature
+            continue
+        last[layer.output.shape[1:3]] = layer
+    if not last:
+        raise ValueError(f"{model.name} has no feature maps (no layer with a 4-D output).")
+    maps = sorted(last.values(), key=lambda layer: -layer.output.shape[1])
+    return keras.Model(model.inputs, [layer.output for layer in maps],
+                       name=f"{model.name}_features")
 
 
 def load_model(path, *, safe_mode=True, **kwargs):

@@ -71,3 +71,27 @@ def test_features_without_top(name, example):
     features, last = outputs(keras.Model(model.inputs, [model.output, maps.output]), x)
     assert features.shape == (2, last.shape[-1])
     np.testing.assert_allclose(features, last.mean(axis=(1, 2)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.backend_independent
+def test_feature_maps_at_each_resolution_start_from_a_classifiers_weights(tmp_path, example):
+    spec = get_spec("resnet18")
+    keras.utils.set_random_seed(0)
+    classifier = kerasdl.build("resnet18", **spec.test_kwargs)
+    classifier.save_weights(tmp_path / "resnet18.weights.h5")
+    keras.utils.set_random_seed(1)  # other initial weights, which the file replaces
+    features = kerasdl.build("resnet18", features=True, **spec.test_kwargs,
+                             weights=str(tmp_path / "resnet18.weights.h5"))
+    # the end of each stage, before its map is halved
+    assert features.output_names == ["conv2_block2_out", "conv3_block2_out",
+                                     "conv4_block2_out", "conv5_block2_out"]
+    assert [tuple(t.shape[1:]) for t in features.outputs] == [(16, 16, 4), (8, 8, 8),
+                                                              (4, 4, 16), (2, 2, 32)]
+    x = example(spec, n=2)[0]
+    inside = keras.Model(classifier.inputs, [classifier.get_layer(name).output
+                                             for name in features.output_names])
+    for got, expected in zip(outputs(features, x), outputs(inside, x)):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="features=True gives the feature maps of a "
+                                         "convolutional classifier; 'lstm' is recurrent"):
+        kerasdl.build("lstm", features=True)
