@@ -64,7 +64,7 @@ DATASETS = {d.name: d for d in (
     DatasetInfo("cifar10", (32, 32, 3), 10, "image", "tfds", "CIFAR-10 via tensorflow-datasets"),
     DatasetInfo("mnist_scenes", (64, 64, 1), 11, "image", "kerasdl.scenes",
                 "64x64 canvases of 1-4 mnist_5k digits (zoomed 0.75-1.5x, boxes apart): "
-                "2,000 from the train digits (seed 0) / 500 from the test digits (seed 1); "
+                "8,000 from the train digits (seed 0) / 500 from the test digits (seed 1); "
                 "masks of 11 classes (0 background, 1 + digit) or boxes (x1, y1, x2, y2, "
                 "digit; -1 rows pad to 4)", task="segmentation", targets=("masks", "boxes")),
     DatasetInfo("imdb_reviews", (), 2, "text", "tfds",
@@ -234,7 +234,7 @@ def _mnist_5k(split):
 
 @functools.cache
 def _mnist_scenes_arrays(split):
-    images, masks, boxes = scenes.compose(*_mnist_5k(split), 2_000 if split == "train" else 500,
+    images, masks, boxes = scenes.compose(*_mnist_5k(split), 8_000 if split == "train" else 500,
                                           seed=0 if split == "train" else 1)
     for array in (images, masks, boxes):
         array.flags.writeable = False

@@ -119,7 +119,7 @@ def test_mnist_scenes_masks_and_boxes_agree():
     np.testing.assert_array_equal(scenes.compose(*datasets.load("mnist_5k", "test"), 500,
                                                  seed=1)[1], masks)
     train = datasets.load("mnist_scenes", "train")[0]
-    assert len(train) == 2000 and not np.array_equal(train[:500], images)
+    assert len(train) == 8000 and not np.array_equal(train[:500], images)
 
 
 @independent
