@@ -30,8 +30,8 @@ class Grid(keras.layers.Layer):
 
     def __init__(self, grid, boxes_per_cell, num_classes, **kwargs):
         super().__init__(**kwargs)
-        self.grid, self.boxes_per_cell, self.num_classes = tuple(grid), boxes_per_cell, \
-            num_classes
+        self.grid = tuple(grid)
+        self.boxes_per_cell, self.num_classes = boxes_per_cell, num_classes
 
     def call(self, x):
         return ops.reshape(x, (-1, *self.grid, 5 * self.boxes_per_cell + self.num_classes))
@@ -44,11 +44,15 @@ class Grid(keras.layers.Layer):
                 "boxes_per_cell": self.boxes_per_cell, "num_classes": self.num_classes}
 
 
-def layout(model):
+def layout(model, *, required=False):
     """``(image_size, grid, boxes_per_cell, num_classes)`` of a detector (a model ending in
-    a `Grid`); None for any other model."""
+    a `Grid`); for any other model None, or with `required` a ValueError naming it."""
     last = model.layers[-1]
     if not isinstance(last, Grid):
+        if required:
+            raise ValueError(f"task='detection' needs a detector, a model ending in a "
+                             f"kerasdl.detection.Grid (such as kerasdl.build('yolo')); "
+                             f"{model.name!r} ends in {type(last).__name__}.")
         return None
     return tuple(model.inputs[0].shape[1:3]), last.grid, last.boxes_per_cell, last.num_classes
 

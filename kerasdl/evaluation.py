@@ -266,11 +266,7 @@ def _segmentation(model, x, y, *, batch_size, figures, **_):
 
 
 def _detection(model, x, y, *, batch_size, figures, **_):
-    found = detection.layout(model)
-    if found is None:
-        raise ValueError(f"task='detection' evaluates a detector, a model ending in a "
-                         f"kerasdl.detection.Grid; {model.name!r} is not one.")
-    image_size, grid, boxes_per_cell, num_classes = found
+    image_size, grid, boxes_per_cell, num_classes = detection.layout(model, required=True)
     boxes = np.asarray(y, dtype="float32")
     targets = detection.encode(boxes, image_size=image_size, grid=grid,
                                num_classes=num_classes)  # checks the boxes

@@ -131,12 +131,7 @@ TASKS = {
 def task_loss(task, model, label_smoothing=0.0):
     """The loss `compile_model` gives `model` for `task` (None: the model's own)."""
     if task == "detection":
-        found = detection.layout(model)
-        if found is None:
-            raise ValueError(f"task='detection' trains a detector, a model ending in a "
-                             f"kerasdl.detection.Grid (such as kerasdl.build('yolo')); "
-                             f"{model.name!r} ends in {type(model.layers[-1]).__name__}.")
-        return detection.YoloLoss(*found[2:])
+        return detection.YoloLoss(*detection.layout(model, required=True)[2:])
     if task == "segmentation":
         if model.outputs[0].shape[-1] == 1:  # one class: a sigmoid per pixel
             task = "binary"
@@ -497,7 +492,7 @@ def task_data(task, train, test, model=None):
         if data is None:
             return None
         if task == "detection" and np.ndim(data[1]) == 3:
-            image_size, grid, _, num_classes = detection.layout(model)
+            image_size, grid, _, num_classes = detection.layout(model, required=True)
             return data[0], detection.encode(data[1], image_size=image_size, grid=grid,
                                              num_classes=num_classes)
         if task == "reconstruction":

@@ -159,9 +159,13 @@ def test_yolo_refuses_sizes_its_stride_does_not_divide():
                                          "width must be a multiple of 8; received an input of "
                                          "width 60"):
         kerasdl.build("yolo", input_shape=(64, 60, 1), grid=8, head="conv")
-    with pytest.raises(ValueError, match="task='detection' trains a detector"):
-        train_model(kerasdl.build("lenet5"), (np.zeros((4, 28, 28, 1)), np.zeros(4)),
-                    task="detection")
+    lenet5 = kerasdl.build("lenet5")
+    with pytest.raises(ValueError, match="task='detection' needs a detector.*'lenet5' ends "
+                                         "in Dense"):
+        train_model(lenet5, (np.zeros((4, 28, 28, 1)), np.zeros(4)), task="detection")
+    with pytest.raises(ValueError, match="task='detection' needs a detector"):
+        kerasdl.evaluate(lenet5, (np.zeros((4, 32, 32, 1)), np.zeros((4, 1, 5))),
+                         task="detection")
 
 
 @pytest.mark.skipif(keras.backend.backend() != ONCE_ON, reason="learns alike on every backend")
