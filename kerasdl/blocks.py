@@ -207,3 +207,24 @@ def head(x, *, num_classes, include_top, pooling, classifier_activation, dropout
 def finish(inputs, outputs, *, name):
     """Wrap the graph in a `keras.Model` (`kerasdl.build` then loads any `weights`)."""
     return keras.Model(inputs, outputs, name=name)
+
+
+def feature_maps(model):
+    """A model of `model`'s feature maps, one per resolution its layers reach: the last
+    layer at each (a stage's end, before the map is halved), highest resolution first,
+    as timm's ``features_only`` gives them. The layers (and weights) are `model`'s own.
+
+    The outputs are named by their layers; ``model.output_names`` and the shapes of
+    ``model.outputs`` give each one's resolution and channels.
+    """
+    last = {}
+    for layer in model.layers:
+        if isinstance(layer, (keras.layers.InputLayer, keras.layers.ZeroPadding2D)) \
+                or len(layer.output.shape) != 4:  # a padded map is no feature
+            continue
+        last[layer.output.shape[1:3]] = layer
+    if not last:
+        raise ValueError(f"{model.name} has no feature maps (no layer with a 4-D output).")
+    maps = sorted(last.values(), key=lambda layer: -layer.output.shape[1])
+    return keras.Model(model.inputs, [layer.output for layer in maps],
+                       name=f"{model.name}_features")

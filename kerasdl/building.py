@@ -14,6 +14,7 @@ import kerasdl.layers  # noqa: F401
 import kerasdl.losses  # noqa: F401
 from kerasdl._checks import closest
 from kerasdl.backend import install_defaults
+from kerasdl.blocks import feature_maps
 from kerasdl.registry import get_spec, list_models, load_families
 from kerasdl.weights import load_weights
 
@@ -37,8 +38,10 @@ def build(model, /, *, features=False, **kwargs):
             was trained for another number of classes) or a keras.applications `.h5`;
             see `kerasdl.weights.load_weights`.
         features: a convolutional model only: return the model of its feature maps at
-            each of its resolutions instead (`feature_maps`), the trained `weights` of
-            its classifier included, to start a dense model such as a detector from.
+            each of its resolutions instead (`kerasdl.blocks.feature_maps`), built
+            without the classifier (so the `weights` of a classifier trained at another
+            input size load), to start a dense model such as a detector from: see the
+            `backbone` of `unet` and `yolo`.
 
     Returns:
         A `keras.Model`.
@@ -61,31 +64,12 @@ def build(model, /, *, features=False, **kwargs):
                          f"classifier; {model!r} is {spec.family}. Convolutional models: "
                          f"{list_models(family='convolutional')}.")
     weights = kwargs.pop("weights", None)
-    built = spec.builder(**spec.fixed, **{"name": model, **spec.presets, **kwargs})
+    if features:  # the feature maps need no classifier, which ties a model to its input size
+        kwargs = {"include_top": False, **kwargs}
+    built = spec.build(**kwargs)
     if weights is not None:
         load_weights(built, weights)
     return feature_maps(built) if features else built
-
-
-def feature_maps(model):
-    """A model of `model`'s feature maps, one per resolution its layers reach: the last
-    layer at each (a stage's end, before the map is halved), highest resolution first,
-    as timm's ``features_only`` gives them. The layers (and weights) are `model`'s own.
-
-    The outputs are named by their layers; ``model.output_names`` and the shapes of
-    ``model.outputs`` give each one's resolution and channels.
-    """
-    last = {}
-    for layer in model.layers:
-        if isinstance(layer, (keras.layers.InputLayer, keras.layers.ZeroPadding2D)) \
-                or len(layer.output.shape) != 4:  # a padded map is no feature
-            continue
-        last[layer.output.shape[1:3]] = layer
-    if not last:
-        raise ValueError(f"{model.name} has no feature maps (no layer with a 4-D output).")
-    maps = sorted(last.values(), key=lambda layer: -layer.output.shape[1])
-    return keras.Model(model.inputs, [layer.output for layer in maps],
-                       name=f"{model.name}_features")
 
 
 def load_model(path, *, safe_mode=True, **kwargs):

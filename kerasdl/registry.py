@@ -71,6 +71,11 @@ class ModelSpec:
         names = inspect.signature(self.builder).parameters
         return tuple(n for n in names if n not in self.fixed) + ("weights",)
 
+    def build(self, **kwargs):
+        """The builder's model with this variant's fixed and preset arguments (no
+        weights, no backend defaults: see `kerasdl.build`)."""
+        return self.builder(**self.fixed, **{"name": self.name, **self.presets, **kwargs})
+
 
 def register(name, builder, *, family, paper, default_input, min_input, num_classes,
              params, test_kwargs, train=None, fixed=None, presets=None, width=(),

@@ -95,3 +95,37 @@ def test_feature_maps_at_each_resolution_start_from_a_classifiers_weights(tmp_pa
     with pytest.raises(ValueError, match="features=True gives the feature maps of a "
                                          "convolutional classifier; 'lstm' is recurrent"):
         kerasdl.build("lstm", features=True)
+
+
+def test_a_classifiers_convolutions_start_a_unet_and_a_yolo(tmp_path):
+    keras.utils.set_random_seed(0)
+    classifier = kerasdl.build("simple_cnn", input_shape=(28, 28, 1), num_classes=10)
+    path = str(tmp_path / "simple_cnn.keras")
+    classifier.save(path)
+    x = np.random.default_rng(0).random((2, 32, 32, 1), "float32")
+    for name, kwargs in (("unet", {}), ("yolo", dict(grid=8, head="conv",
+                                                       width_multiplier=1 / 16))):
+        keras.utils.set_random_seed(1)  # other initial weights, which the file replaces
+        model = kerasdl.build(name, input_shape=(32, 32, 1), num_classes=3,
+                              backbone="simple_cnn", backbone_weights=path, **kwargs)
+        convolutions = [layer for layer in model.get_layer("backbone").layers if layer.weights]
+        assert len(convolutions) == 2  # simple_cnn's, trained on 28x28 digits, at 32x32
+        for layer in convolutions:
+            for got, trained in zip(layer.get_weights(),
+                                    classifier.get_layer(layer.name).get_weights()):
+                np.testing.assert_array_equal(got, trained)
+        assert_file_round_trip(model, tmp_path / f"{name}.keras", x)
+
+
+@pytest.mark.backend_independent
+def test_backbones_that_do_not_fit_are_refused():
+    with pytest.raises(ValueError, match=r"must be a convolutional model, one of \[.*\]"
+                                         r".*received backbone='lstm'"):
+        kerasdl.build("unet", input_shape=(32, 32, 1), backbone="lstm")
+    with pytest.raises(ValueError, match=r"on an input of 32x32 they are \['28x28', "
+                                         r"'14x14', '10x10', '5x5'\]"):
+        kerasdl.build("unet", input_shape=(32, 32, 1), backbone="lenet5")
+    with pytest.raises(ValueError, match=r"grid=4 needs a backbone map 4 cells high; the "
+                                         r"backbone's maps are \[32, 16, 8\] high"):
+        kerasdl.build("yolo", input_shape=(32, 32, 1), grid=4, head="conv",
+                      backbone="simple_cnn")

@@ -5,12 +5,13 @@ from keras import layers
 
 from kerasdl._checks import check_choice, check_input_shape, check_int
 from kerasdl.blocks import classifier_builder, conv_bn_act, finish
+from kerasdl.models._backbone import backbone_features
 from kerasdl.registry import register
 
 
 @classifier_builder
 def unet(input_shape=None, num_classes=2, filters=64, depth=4, padding="same",
-         batch_norm=False, dropout=0.5, name="unet"):
+         batch_norm=False, dropout=0.5, backbone=None, backbone_weights=None, name="unet"):
     """U-Net (Ronneberger, Fischer & Brox, 2015): a contracting path of two 3x3
     convolutions (ReLU) and a 2x2 max pooling per level, doubling the filters (64 to
     1024), and an expanding path that at each level up-convolves (2x2, stride 2, half the
@@ -31,6 +32,13 @@ def unet(input_shape=None, num_classes=2, filters=64, depth=4, padding="same",
         batch_norm: batch norm after every 3x3 convolution (not in the paper).
         dropout: the rate of the dropout at the end of the contracting path (the paper:
             0.5).
+        backbone: None (the paper's contracting path), or a convolutional model's
+            feature maps as the contracting path: its name, built as its `kerasdl train`
+            recipe builds it, or ``kerasdl.build(name, features=True, ...)``. The
+            expanding path then climbs its maps, each level with the skip's channels,
+            up to the input's size; `filters` and `depth` are the backbone's.
+        backbone_weights: the path of a trained classifier of the `backbone` name, whose
+            convolutions start the contracting path (the sub-model "backbone").
         (others): as in every kerasdl builder.
     """
     check_int(filters, "filters")
@@ -39,34 +47,75 @@ def unet(input_shape=None, num_classes=2, filters=64, depth=4, padding="same",
     stride = 2 ** depth
     default = (572, 572, 1) if padding == "valid" else (-(-572 // stride) * stride,) * 2 + (1,)
     input_shape = check_input_shape(input_shape, default, model=name, min_size=1)
-    for size in input_shape[:2]:
-        _check_size(size, depth, padding, name)
+    if backbone is None:
+        for size in input_shape[:2]:
+            _check_size(size, depth, padding, name)
     conv = dict(padding=padding, batch_norm=batch_norm)
 
     inputs = keras.Input(shape=input_shape, name="inputs")
-    x, skips = inputs, []
+    if backbone is None:
+        skips, x = _contracting_path(inputs, filters, depth, conv)
+    else:
+        if padding != "same":
+            raise ValueError(f"{name} with a backbone takes padding='same' (the backbone's "
+                             f"convolutions are padded); received padding={padding!r}.")
+        *skips, x = keras.tree.flatten(backbone_features(
+            backbone, input_shape, backbone_weights, model=name)(inputs))
+        _check_halvings([*skips, x], input_shape, name)
+    if dropout:
+        x = layers.Dropout(dropout, name="bottom_dropout")(x)
+    for level, skip in reversed(list(enumerate(skips))):
+        x = _expand(x, skip, skip.shape[-1], conv, level)
+    level = 0  # a backbone whose stem strides: climb on to the input's size
+    while backbone is not None and x.shape[1] < input_shape[0]:
+        level -= 1
+        x = _expand(x, None, x.shape[-1], conv, f"_stem{-level}")
+    x = layers.Conv2D(num_classes, 1, activation="softmax" if num_classes > 1 else "sigmoid",
+                      name="predictions")(x)
+    return finish(inputs, x, name=name)
+
+
+def _contracting_path(x, filters, depth, conv):
+    """The paper's: the maps before each pooling (the skips) and the bottom."""
+    skips = []
     for level in range(depth + 1):
         x = conv_bn_act(x, filters * 2 ** level, 3, name=f"down{level}_1", **conv)
         x = conv_bn_act(x, filters * 2 ** level, 3, name=f"down{level}_2", **conv)
         if level < depth:
             skips.append(x)
             x = layers.MaxPooling2D(2, name=f"down{level}_pool")(x)
-    if dropout:
-        x = layers.Dropout(dropout, name="bottom_dropout")(x)
-    for level in reversed(range(depth)):
-        x = layers.Conv2DTranspose(filters * 2 ** level, 2, strides=2, activation="relu",
-                                   kernel_initializer="he_normal", name=f"up{level}_upconv")(x)
-        skip = skips[level]
+    return skips, x
+
+
+def _expand(x, skip, filters, conv, level):
+    """One level of the expanding path: a 2x2 up-convolution (stride 2, ReLU), the skip's
+    maps (centre-cropped to fit) concatenated if any, two 3x3 convolutions."""
+    x = layers.Conv2DTranspose(filters, 2, strides=2, activation="relu",
+                               kernel_initializer="he_normal", name=f"up{level}_upconv")(x)
+    if skip is not None:
         crop = skip.shape[1] - x.shape[1], skip.shape[2] - x.shape[2]
         if any(crop):
             skip = layers.Cropping2D(tuple((c // 2, c - c // 2) for c in crop),
                                      name=f"up{level}_crop")(skip)
         x = layers.Concatenate(name=f"up{level}_concat")([skip, x])
-        x = conv_bn_act(x, filters * 2 ** level, 3, name=f"up{level}_1", **conv)
-        x = conv_bn_act(x, filters * 2 ** level, 3, name=f"up{level}_2", **conv)
-    x = layers.Conv2D(num_classes, 1, activation="softmax" if num_classes > 1 else "sigmoid",
-                      name="predictions")(x)
-    return finish(inputs, x, name=name)
+    x = conv_bn_act(x, filters, 3, name=f"up{level}_1", **conv)
+    return conv_bn_act(x, filters, 3, name=f"up{level}_2", **conv)
+
+
+def _check_halvings(maps, input_shape, name):
+    """The expanding path doubles: each of a backbone's maps must be half the one before
+    it, and the input a power of two times the highest one."""
+    sizes = [tuple(input_shape[:2])] + [tuple(m.shape[1:3]) for m in maps]
+    climbs = (sizes[0][0] // sizes[1][0]).bit_length() - 1
+    steps = [(2 ** climbs * h, 2 ** climbs * w) for h, w in sizes[1:2]] + [
+        (2 * h, 2 * w) for h, w in sizes[2:]]
+    if steps != [sizes[0]] + sizes[1:-1]:
+        stride = 2 ** (climbs + len(maps) - 1)
+        raise ValueError(
+            f"{name}'s expanding path doubles the backbone's maps, so each must be half the "
+            f"one before it; on an input of {sizes[0][0]}x{sizes[0][1]} they are "
+            f"{[f'{h}x{w}' for h, w in sizes[1:]]}. Use a backbone whose padded convolutions "
+            f"halve its maps, on an input whose sides are multiples of {stride}.")
 
 
 def _check_size(size, depth, padding, name):

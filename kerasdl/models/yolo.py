@@ -6,6 +6,7 @@ from keras import layers
 from kerasdl._checks import check_choice, check_float, check_input_shape, check_int
 from kerasdl.blocks import BN_EPSILON, classifier_builder, finish, scaled
 from kerasdl.detection import Grid
+from kerasdl.models._backbone import backbone_features
 from kerasdl.registry import register
 
 # The paper's Figure 3, stage by stage: (kernel, filters, stride) convolutions and "pool"
@@ -19,11 +20,13 @@ DARKNET = (
     ((3, 1024, 1), (3, 1024, 1)),
 )
 HALVINGS = 6
+DETECTION_LAYERS_FROM = 20  # the paper pretrains the first 20 convolutions, then adds 4
 
 
 @classifier_builder
 def yolo(input_shape=None, num_classes=20, grid=7, boxes_per_cell=2, width_multiplier=1.0,
-         hidden_units=4096, head="dense", batch_norm=False, dropout=0.5, name="yolo"):
+         hidden_units=4096, head="dense", batch_norm=False, dropout=0.5, backbone=None,
+         backbone_weights=None, name="yolo"):
     """YOLO v1 (Redmon, Divvala, Girshick & Farhadi, 2016): 24 convolutions (leaky ReLU,
     slope 0.1) and, with ``head="dense"``, two fully connected layers -- 4096 units and
     dropout 0.5, then S x S x (5B + C) linear outputs -- shaped by a
@@ -43,6 +46,14 @@ def yolo(input_shape=None, num_classes=20, grid=7, boxes_per_cell=2, width_multi
         head: "dense" (the paper's) or "conv" (a 1x1 convolution per cell, for small
             sizes: no weights tied to the image size).
         batch_norm: batch norm after each convolution (YOLO v2's; not in v1).
+        backbone: None (the paper's convolutions), or a convolutional model's feature
+            maps: its name, built as its `kerasdl train` recipe builds it, or
+            ``kerasdl.build(name, features=True, ...)``. As the paper puts its
+            detection layers on the first 20 convolutions it pretrained, its last four
+            convolutions (stride 1) and the head follow the backbone's map that has
+            `grid` cells along the height.
+        backbone_weights: the path of a trained classifier of the `backbone` name, whose
+            convolutions start the sub-model "backbone".
         (others): as in every kerasdl builder.
     """
     check_int(grid, "grid")
@@ -54,8 +65,14 @@ def yolo(input_shape=None, num_classes=20, grid=7, boxes_per_cell=2, width_multi
     halvings, cols = _halvings(input_shape, grid, name)
 
     inputs = keras.Input(shape=input_shape, name="inputs")
-    x, index, pools, halved = inputs, 0, 0, 0
-    for stage in DARKNET:
+    x, index, pools, halved, stages = inputs, 0, 0, 0, DARKNET
+    if backbone is not None:
+        maps = keras.tree.flatten(backbone_features(
+            backbone, input_shape, backbone_weights, model=name)(inputs))
+        x = _grid_map(maps, grid, name)
+        index, halved = DETECTION_LAYERS_FROM, HALVINGS
+        stages = (tuple(layer[:2] + (1,) for layer in DARKNET[-2][-2:] + DARKNET[-1]),)
+    for stage in stages:
         for layer in stage:
             kept = halved < halvings
             if layer == "pool":
@@ -93,6 +110,16 @@ def _conv(x, filters, kernel, strides, batch_norm, *, name):
     if batch_norm:
         x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_bn")(x)
     return layers.LeakyReLU(0.1, name=f"{name}_leaky")(x)
+
+
+def _grid_map(maps, grid, name):
+    """The backbone's map with `grid` cells along the height (its last such layer)."""
+    fitting = [m for m in maps if m.shape[1] == grid]
+    if not fitting:
+        raise ValueError(f"{name} with grid={grid} needs a backbone map {grid} cells high; "
+                         f"the backbone's maps are {[m.shape[1] for m in maps]} high on this "
+                         f"input. Choose grid from those, or another input size.")
+    return fitting[-1]
 
 
 def _halvings(input_shape, grid, name):
