@@ -124,6 +124,8 @@ def _parser():
     p.add_argument("model", help="a .keras or .onnx file")
     p.add_argument("inputs", nargs="+", help="one .npy batch, or image files")
     p.add_argument("--top", type=int, default=3, help="top classes to list (classifiers)")
+    p.add_argument("--overlay", metavar="PNG",
+                   help="detectors and segmenters: also draw the boxes or masks on the images")
 
     p = command("tune", help="search learning rate, dropout and width with KerasTuner")
     p.add_argument("name")
@@ -424,6 +426,7 @@ def _predict(args):
     import numpy as np
 
     from kerasdl import export
+    from kerasdl.evaluation import dense_predictions
 
     if not os.path.isfile(args.model) or not args.model.endswith((".keras", ".onnx")):
         raise FileNotFoundError(f"{args.model} is not a .keras or .onnx file.")
@@ -432,7 +435,8 @@ def _predict(args):
     else:
         x = _images(args.model, args.inputs)
     outputs = np.asarray(export.run_exported(args.model, x))
-    result = {"predictions": outputs.tolist()}
+    result = dense_predictions(outputs, x, boxes_per_cell=export.boxes_per_cell(args.model),
+                               overlay=args.overlay) or {"predictions": outputs.tolist()}
     if outputs.ndim == 2 and outputs.shape[1] > 1:
         top = np.argsort(-outputs, axis=1)[:, : args.top]
         result["top_classes"] = [[{"class": int(c), "score": float(row[c])} for c in best]

@@ -15,6 +15,8 @@ scores, so a detector's output is (N, S, S, 5B + C), all linear, as in the paper
 compiled graph; `encode` is NumPy (it runs once over a dataset).
 """
 
+import functools
+
 import keras
 import numpy as np
 from keras import ops
@@ -55,6 +57,13 @@ def layout(model, *, required=False):
                              f"{model.name!r} ends in {type(last).__name__}.")
         return None
     return tuple(model.inputs[0].shape[1:3]), last.grid, last.boxes_per_cell, last.num_classes
+
+
+def encoder(model):
+    """`encode` for detector `model`'s layout: boxes (N, M, 5) -> its targets."""
+    image_size, grid, _, num_classes = layout(model, required=True)
+    return functools.partial(encode, image_size=image_size, grid=grid,
+                             num_classes=num_classes)
 
 
 def encode(boxes, *, image_size, grid, num_classes):

@@ -281,6 +281,35 @@ def _detection(model, x, y, *, batch_size, figures, **_):
     return {"loss": _mean_loss(loss), **scores}
 
 
+def dense_predictions(outputs, x, *, boxes_per_cell=None, overlay=None):
+    """What a detector's or a segmenter's raw `outputs` on images `x` say (what
+    `kerasdl predict` prints), or None for any other model's.
+
+    A detector's (`boxes_per_cell`: its B) are decoded and suppressed
+    (`kerasdl.detection`): ``{"detections": per image, rows (x1, y1, x2, y2, score,
+    class) in pixels}``. A segmenter's -- class probabilities per pixel, as high and wide
+    as `x`, summing to 1 (unet's softmax) -- give ``{"masks": per image, the class of
+    each pixel}``. With `overlay` (a path), the images with them drawn are saved there.
+    """
+    outputs = np.asarray(outputs)
+    if boxes_per_cell is not None:
+        found = detection.detections_list(detection.non_max_suppression(*detection.decode(
+            outputs, image_size=x.shape[1:3], boxes_per_cell=boxes_per_cell)))
+        result = {"detections": [np.round(rows.astype("float64"), 4).tolist()
+                                 for rows in found]}
+        draw = functools.partial(_plot_boxes, x[:8], None, found[:8])
+    elif outputs.ndim == 4 and outputs.shape[1:3] == x.shape[1:3] and outputs.shape[-1] > 1 \
+            and np.allclose(outputs.sum(-1), 1, atol=1e-3):
+        masks = outputs.argmax(-1)
+        result = {"masks": masks.tolist()}
+        draw = functools.partial(_plot_masks, x[:8], None, masks[:8], outputs.shape[-1])
+    else:
+        return None
+    if overlay is not None:
+        _save_figure(draw, overlay)
+    return result
+
+
 _EVALUATORS = {"classification": _classification, "binary": _binary,
                "regression": _regression, "seq2seq": _seq2seq,
                "reconstruction": _reconstruction, "variational": _variational,
@@ -428,10 +457,13 @@ def _plot_scatter(true, pred, subplots):
 
 
 def _plot_masks(images, true, predicted, classes, subplots):
-    """Images in the first row, their true masks below, the predicted ones last."""
-    fig, axes = subplots(3, len(images), figsize=(1.6 * len(images), 5), squeeze=False)
-    for column, parts in enumerate(zip(images, true, predicted)):
-        for row, (part, title) in enumerate(zip(parts, ("image", "true", "predicted"))):
+    """Images in the first row, their true masks below (if given), the predicted ones last."""
+    rows = [(images, "image")] + ([(true, "true")] if true is not None else []) \
+        + [(predicted, "predicted")]
+    fig, axes = subplots(len(rows), len(images), figsize=(1.6 * len(images), 1.7 * len(rows)),
+                         squeeze=False)
+    for column, parts in enumerate(zip(*(part for part, _ in rows))):
+        for row, (part, title) in enumerate(zip(parts, (title for _, title in rows))):
             ax = axes[row, column]
             ax.axis("off")
             if row == 0:
@@ -458,11 +490,13 @@ def _plot_precision_recall(precision, ap, subplots):
 
 
 def _plot_boxes(images, true, detected, subplots, score_threshold=0.3):
-    """Images with their true boxes (green) and the detections scoring above
-    `score_threshold` (red, labelled with class and score)."""
+    """Images with their true boxes (green; `true` may be None) and the detections
+    scoring above `score_threshold` (red, labelled with class and score)."""
     from matplotlib.patches import Rectangle
 
     fig, axes = subplots(1, len(images), figsize=(1.8 * len(images), 2.1), squeeze=False)
+    if true is None:
+        true = [np.zeros((0, 5))] * len(images)
     for ax, image, truth, found in zip(axes[0], images, true, detected):
         ax.axis("off")
         ax.imshow(np.squeeze(image), cmap="gray", vmin=0, vmax=1)

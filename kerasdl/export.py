@@ -17,6 +17,7 @@ import shutil
 import keras
 import numpy as np
 
+from kerasdl import detection
 from kerasdl._checks import closest
 from kerasdl.building import load_model
 
@@ -77,6 +78,8 @@ def export(model, path, format="onnx"):
             network.save(target)
         else:
             _export_inference_graph(network, target, format)
+        if format == "onnx" and detection.layout(network) is not None:
+            _record_layout(network, target)
         written[target] = network
     return written
 
@@ -97,6 +100,32 @@ def _export_inference_graph(network, target, format):
     finally:
         for layer, regularizer in zip(regularized, saved):
             layer.activity_regularizer = regularizer
+
+
+def _record_layout(detector, path):
+    """Write a detector's B and C into its ONNX file's metadata: the graph ends at the
+    grid's raw outputs, and decoding and non-maximum suppression (`kerasdl.detection`,
+    `kerasdl predict`) run after onnxruntime, where they need them."""
+    import onnx
+
+    _, _, boxes, classes = detection.layout(detector)
+    graph = onnx.load(path)
+    onnx.helper.set_model_props(graph, {"kerasdl.boxes_per_cell": str(boxes),
+                                        "kerasdl.num_classes": str(classes)})
+    onnx.save(graph, path)
+
+
+def boxes_per_cell(path):
+    """A detector's B, from its `.keras` file's Grid or its `.onnx` file's metadata; None
+    for any other model."""
+    if os.fspath(path).endswith(".onnx"):
+        import onnxruntime
+
+        meta = onnxruntime.InferenceSession(os.fspath(path), providers=[
+            "CPUExecutionProvider"]).get_modelmeta().custom_metadata_map
+        return int(meta["kerasdl.boxes_per_cell"]) if "kerasdl.boxes_per_cell" in meta else None
+    layout = detection.layout(load_model(path))
+    return layout and layout[2]
 
 
 def sample_inputs(network, batch, rng):
@@ -139,7 +168,14 @@ def run_exported(path, x):
         outputs = [np.asarray(o) for o in (outputs if isinstance(outputs, (list, tuple))
                                            else [outputs])]
     else:
-        outputs = load_model(path).predict(xs if len(xs) > 1 else xs[0], verbose=0)
+        model = load_model(path)
+        for spec, value in zip(model.inputs, xs):
+            want = tuple(spec.shape[1:])
+            if np.ndim(value) != len(want) + 1 or any(
+                    w not in (None, v) for w, v in zip(want, np.shape(value)[1:])):
+                raise ValueError(f"{path} takes inputs of shape {(None, *want)} (None: any); "
+                                 f"received an array of shape {np.shape(value)}.")
+        outputs = model.predict(xs if len(xs) > 1 else xs[0], verbose=0)
     outputs = outputs if isinstance(outputs, list) else [outputs]
     return outputs[0] if len(outputs) == 1 else outputs
 

@@ -19,7 +19,7 @@ import keras
 from kerasdl import datasets, distribution
 from kerasdl.building import build
 from kerasdl.registry import get_spec
-from kerasdl.training import POSITIONAL_TASKS, plot_history, train_model
+from kerasdl.training import plot_history, train_model
 
 
 def train_run(name, *, output=None, seed=0, distribute=None, data_dir=None, download=False,
@@ -54,7 +54,7 @@ def train_run(name, *, output=None, seed=0, distribute=None, data_dir=None, down
     info = datasets.info(recipe.dataset)
     recipe = recipe.replace(task=recipe.task or info.task,
                             augment=recipe.augment and info.kind == "image" and augment
-                            and (recipe.task or info.task) not in POSITIONAL_TASKS)
+                            and (recipe.task or info.task) != "segmentation")  # masks stay
     output = output or os.path.join("runs", name)
     train, test, data_kwargs = datasets.load_for_model(
         spec.name, recipe.dataset, data_dir=data_dir, download=download,

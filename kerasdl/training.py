@@ -30,10 +30,39 @@ def random_affine(images, rng, *, max_shift=2.0, max_rotation=10.0, max_zoom=0.1
     One vectorized bilinear resampling for the whole batch; pixels that come from
     outside the image are 0.
     """
+    n = len(images)
+    angle = np.deg2rad(rng.uniform(-max_rotation, max_rotation, n))
+    zoom = 1.0 + rng.uniform(-max_zoom, max_zoom, n)
+    return _affine(images, angle, zoom, rng.uniform(-max_shift, max_shift, (n, 2)))
+
+
+def scale_and_shift_boxes(images, boxes, rng, *, max_shift=0.2, max_zoom=0.2):
+    """YOLO's augmentation: scale a batch (N, H, W, C) of images by up to `max_zoom` and
+    translate them by up to `max_shift` of their size (the paper: 20%), moving their
+    boxes (N, M, 5) (x1, y1, x2, y2, class; class -1 pads) with them. The zoom and the
+    translation are held to what keeps every box whole inside the image: a digit cut
+    in two is another object. Returns the images and the boxes."""
     n, h, w, _ = images.shape
-    angle = np.deg2rad(rng.uniform(-max_rotation, max_rotation, n))[:, None, None]
-    zoom = (1.0 + rng.uniform(-max_zoom, max_zoom, n))[:, None, None]
-    shift = rng.uniform(-max_shift, max_shift, (n, 2))
+    boxes = np.array(boxes, dtype="float64")
+    real = boxes[..., 4:] >= 0
+    low = np.where(real, boxes[..., :2], np.inf).min(axis=1)  # (N, 2): x, y
+    high = np.where(real, boxes[..., 2:4], -np.inf).max(axis=1)
+    size, centre = np.array([w, h]), np.array([w, h]) / 2
+    zoom = np.minimum(1.0 + rng.uniform(-max_zoom, max_zoom, n),
+                      (size / (high - low)).min(axis=1))  # inf without boxes
+    low, high = [(edge - centre) * zoom[:, None] + centre for edge in (low, high)]
+    shift = np.clip(rng.uniform(-max_shift, max_shift, (n, 2)) * size, -low, size - high)
+    moved = (boxes[..., :4] - np.tile(centre, 2)) * zoom[:, None, None] \
+        + np.tile(centre + shift, 2)[:, None]
+    boxes[..., :4] = np.where(real, np.clip(moved, 0, np.tile(size, 2)), -1)
+    return _affine(images, np.zeros(n), zoom, shift[:, ::-1]), boxes
+
+
+def _affine(images, angle, zoom, shift):
+    """Each image (N, H, W, C) rotated by `angle` (radians), zoomed by `zoom` about its
+    centre and shifted by `shift` (N, 2) (pixels, y then x)."""
+    _, h, w, _ = images.shape
+    angle, zoom = angle[:, None, None], zoom[:, None, None]
     cy, cx = (h - 1) / 2, (w - 1) / 2
     ys, xs = np.mgrid[0:h, 0:w]
     # Output pixel -> source pixel: undo the shift, the rotation, then the zoom.
@@ -76,16 +105,19 @@ class Batches(keras.utils.PyDataset):
         batch_size: batch size (the global one, over every device and process).
         seed: seeds the order and the augmentation.
         augment: None, or `random_affine`'s keyword arguments ({} for its defaults): the
-            images of `x` (N, H, W, C) are augmented.
+            images of `x` (N, H, W, C) are augmented; with `encode`,
+            `scale_and_shift_boxes`'s, moving the boxes `y` with them.
         reconstruct: the targets are the (augmented) inputs themselves (autoencoders).
         shuffle: False: the rows in their order (validation data).
+        encode: `y` holds boxes, which this function turns into each batch's targets
+            (a detector's `kerasdl.detection.encoder`) once augmentation has moved them.
     """
 
     def __init__(self, x, y, batch_size, *, seed=0, augment=None, reconstruct=False,
-                 shuffle=True):
+                 shuffle=True, encode=None):
         super().__init__()
         self.x, self.y, self.batch_size, self.augment = x, y, batch_size, augment
-        self.reconstruct, self.shuffle = reconstruct, shuffle
+        self.reconstruct, self.shuffle, self.encode = reconstruct, shuffle, encode
         self.rng = np.random.default_rng(seed)
         self.size = len(x[0]) if isinstance(x, (list, tuple)) else len(x)
         self.order = self.rng.permutation(self.size) if shuffle else np.arange(self.size)
@@ -100,20 +132,23 @@ class Batches(keras.utils.PyDataset):
         idx = idx[:kept]
         # a tuple, not a list: TensorFlow's adapter types each batch, and takes no list
         x = tuple(a[idx] for a in self.x) if isinstance(self.x, (list, tuple)) else self.x[idx]
-        if self.augment is not None:
+        y = None if self.y is None else self.y[idx]
+        if self.augment is not None and self.encode is not None:
+            x, y = scale_and_shift_boxes(x, y, self.rng, **self.augment)
+        elif self.augment is not None:
             x = random_affine(x, self.rng, **self.augment)
+        if self.encode is not None:
+            y = self.encode(y)
         x = tuple(a[part] for a in x) if isinstance(x, tuple) else x[part]
         if self.reconstruct:
             return x, x
-        return (x,) if self.y is None else (x, self.y[idx][part])
+        return (x,) if y is None else (x, y[part])
 
     def on_epoch_end(self):
         if self.shuffle:
             self.order = self.rng.permutation(self.size)
 
 
-# Tasks whose targets are positions in the image, which augmentation would not move
-POSITIONAL_TASKS = ("segmentation", "detection")
 # Loss and metrics of each task; None: the model computes its own loss (GAN, VAE).
 TASKS = {
     "classification": ("sparse_categorical_crossentropy", ("accuracy",)),
@@ -396,9 +431,9 @@ def train_model(model, train, test=None, *, recipe=None, seed=0, output_dir=None
     """
     recipe = (recipe or Recipe()).replace(**options)
     task = recipe.task or "classification"
-    if recipe.augment and task in POSITIONAL_TASKS:
-        raise ValueError(f"augment=True moves the images but not their {task} targets; "
-                         f"train task={task!r} with augment=False.")
+    if recipe.augment and task == "segmentation":
+        raise ValueError("augment=True moves the images but not their masks; train "
+                         "task='segmentation' with augment=False.")
     validate = bool(recipe.validation_split) and task != "adversarial"
     fit, val = split_validation(*train, recipe.validation_split, seed=seed) if validate \
         else (train, None)
@@ -409,9 +444,14 @@ def train_model(model, train, test=None, *, recipe=None, seed=0, output_dir=None
                   weight_decay=recipe.weight_decay, clipnorm=recipe.clipnorm,
                   label_smoothing=recipe.label_smoothing,
                   steps_per_execution=recipe.steps_per_execution)
-    fit, val = task_data(task, fit, val, model)
+    encode = None
+    if task == "detection" and recipe.augment:  # the boxes move with their images
+        encode = detection.encoder(model)
+        val = task_data(task, val, None, model)[0]
+    else:
+        fit, val = task_data(task, fit, val, model)
     batches = Batches(*fit, recipe.batch_size, seed=seed, augment={} if recipe.augment
-                      else None, reconstruct=task == "reconstruction")
+                      else None, reconstruct=task == "reconstruction", encode=encode)
     writes_to = distribution.process_directory(output_dir)  # several processes: see there
     callbacks = training_callbacks(recipe, writes_to, validate=validate,
                                    tensorboard=tensorboard) + list(callbacks or [])
@@ -492,9 +532,7 @@ def task_data(task, train, test, model=None):
         if data is None:
             return None
         if task == "detection" and np.ndim(data[1]) == 3:
-            image_size, grid, _, num_classes = detection.layout(model, required=True)
-            return data[0], detection.encode(data[1], image_size=image_size, grid=grid,
-                                             num_classes=num_classes)
+            return data[0], detection.encoder(model)(data[1])
         if task == "reconstruction":
             return data[0], data[0]
         if task == "variational":

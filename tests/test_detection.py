@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import kerasdl
-from kerasdl import detection, testing
+from kerasdl import detection, testing, training
 from kerasdl.metrics import detection_scores
 from kerasdl.registry import get_spec
 from kerasdl.training import train_model
@@ -187,7 +187,22 @@ def test_yolo_learns_the_squares_and_evaluation_scores_it(tmp_path):
         *detection.decode(outputs(model, x_test), image_size=(16, 16), boxes_per_cell=2)))
     assert after == {**after, **detection_scores(list(y_test), found, 1)}
     assert (tmp_path / "detections.png").exists() and (tmp_path / "precision_recall.png").exists()
-    with pytest.raises(ValueError, match="augment=True moves the images but not their "
-                                         "detection targets"):
-        train_model(model, (x, y), task="detection", augment=True)
+
+
+@independent
+def test_scaling_and_shifting_moves_the_boxes_with_their_objects():
+    x, boxes = testing.square_boxes(get_spec("yolo"), np.random.default_rng(0), 64)
+    x = np.concatenate([x, np.zeros_like(x[:1])])  # and an image with no box
+    boxes = np.concatenate([boxes, np.full_like(boxes[:1], -1)])
+    moved_x, moved = training.scale_and_shift_boxes(x, boxes, np.random.default_rng(0),
+                                                    max_shift=0.4, max_zoom=0.3)
+    real = moved[:-1, 0]
+    assert (real[:, :4] >= 0).all() and (real[:, :4] <= 16).all()  # whole, inside
+    assert not np.allclose(real[:, :4], boxes[:-1, 0, :4], atol=1)  # they moved
+    np.testing.assert_array_equal(moved[:-1, 0, 4], boxes[:-1, 0, 4])  # same classes
+    np.testing.assert_array_equal(moved[-1], boxes[-1])  # padding stays padding
+    for image, (x1, y1, x2, y2, _) in zip(moved_x[:-1, ..., 0], real):
+        rows, cols = np.nonzero(image > 0.5)  # the square, resampled
+        np.testing.assert_allclose([cols.min(), rows.min(), cols.max() + 1, rows.max() + 1],
+                                   [x1, y1, x2, y2], atol=1.0)
 

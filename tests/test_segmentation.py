@@ -171,5 +171,5 @@ def test_unet_learns_the_squares_and_evaluation_scores_it(tmp_path):
                                          r"received masks of shape \(16, 8\)"):
         kerasdl.evaluate(model, (test[0], test[1][..., :8]), task="segmentation")
     with pytest.raises(ValueError, match="augment=True moves the images but not their "
-                                         "segmentation targets"):
+                                         "masks"):
         train_model(model, train, task="segmentation", augment=True)

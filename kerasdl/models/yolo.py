@@ -148,7 +148,7 @@ register(
     test_kwargs=dict(input_shape=(16, 16, 1), num_classes=1, grid=4, boxes_per_cell=2,
                      width_multiplier=1 / 16, head="conv", dropout=0.0),
     example="boxes", width=("width_multiplier",),
-    train=dict(dataset="mnist_scenes", task="detection", augment=False, epochs=16,
+    train=dict(dataset="mnist_scenes", task="detection", augment=True, epochs=20,
                batch_size=32, lr=1e-3, model=dict(grid=8, width_multiplier=1 / 8,
                                                    head="conv", dropout=0.0)),
 )
