@@ -533,6 +533,8 @@ def task_data(task, train, test, model=None):
             return None
         if task == "detection" and np.ndim(data[1]) == 3:
             return data[0], detection.encoder(model)(data[1])
+        if task == "segmentation" and model is not None:
+            _check_masks(data[1], model)
         if task == "reconstruction":
             return data[0], data[0]
         if task == "variational":
@@ -541,6 +543,17 @@ def task_data(task, train, test, model=None):
             return 2.0 * data[0] - 1.0, data[1] if conditional else None
         return data
     return convert(train), convert(test)
+
+
+def _check_masks(masks, model):
+    """Masks of a class per pixel of `model`'s output: its input's size, or with unpadded
+    convolutions (U-Net's padding='valid') its smaller output's."""
+    want = tuple(model.outputs[0].shape[1:3])
+    if np.shape(masks)[1:] != want:
+        raise ValueError(f"The masks must hold one class per pixel of {model.name}'s output, "
+                         f"{want} per image (for input images of "
+                         f"{tuple(model.inputs[0].shape[1:3])}); received masks of shape "
+                         f"{np.shape(masks)[1:]} per image.")
 
 
 def plot_history(history, path):

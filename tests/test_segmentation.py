@@ -173,3 +173,6 @@ def test_unet_learns_the_squares_and_evaluation_scores_it(tmp_path):
     with pytest.raises(ValueError, match="augment=True moves the images but not their "
                                          "masks"):
         train_model(model, train, task="segmentation", augment=True)
+    with pytest.raises(ValueError, match=r"one class per pixel of unet's output, \(16, 16\) "
+                                         r"per image .* received masks of shape \(16, 8\)"):
+        train_model(model, (train[0], train[1][..., :8]), task="segmentation")
