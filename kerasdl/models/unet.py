@@ -157,6 +157,7 @@ register(
     test_kwargs=dict(input_shape=(16, 16, 1), num_classes=2, filters=4, depth=2,
                      dropout=0.0),
     example="squares", width=("filters",),
-    train=dict(dataset="mnist_scenes", augment=False, epochs=6, batch_size=32, lr=3e-3,
+    train=dict(dataset="mnist_scenes", task="segmentation", augment=False, epochs=6,
+               batch_size=32, lr=3e-3,
                model=dict(filters=16, batch_norm=True, dropout=0.0)),
 )
