@@ -18,7 +18,8 @@ import sys
 
 __version__ = "0.1.0"
 
-_LAZY = {"build": "building", "load_model": "building", "list_models": "registry",
+_LAZY = {"build": "building", "load_model": "building", "feature_info": "building",
+         "list_models": "registry",
          "model_info": "registry", "evaluate": "evaluation", "datasets": None,
          "training": None, "evaluation": None, "recipe": None, "layers": None,
          "blocks": None, "sequences": None, "registry": None, "building": None,

@@ -72,6 +72,21 @@ def build(model, /, *, features=False, **kwargs):
     return feature_maps(built) if features else built
 
 
+def feature_info(model, **kwargs):
+    """What ``build(model, features=True, **kwargs)`` outputs, one dict per map, highest
+    resolution first: its layer's ``name``, its ``stride`` (the input's height over the
+    map's) and its ``channels``, as timm's ``feature_info`` lists them. Built at the
+    smallest input the model takes unless `kwargs` give another: a padded network's
+    strides are its halvings at any size (unpadded ones, as LeNet's, depend on it).
+    """
+    spec = get_spec(model)
+    kwargs = {"input_shape": spec.min_input, **kwargs}
+    features = build(model, features=True, **kwargs)
+    height = kwargs["input_shape"][0]
+    return [{"name": name, "stride": height / out.shape[1], "channels": out.shape[-1]}
+            for name, out in zip(features.output_names, features.outputs)]
+
+
 def load_model(path, *, safe_mode=True, **kwargs):
     """`keras.saving.load_model` with every kerasdl layer, loss and model class (GAN,
     VAE, ...) registered, so that any kerasdl `.keras` file loads, on any backend.

@@ -223,9 +223,12 @@ def _list(args):
 
 
 def _info(args):
-    from kerasdl import registry
+    from kerasdl import building, registry
 
-    print(json.dumps(registry.model_info(args.name), indent=2))
+    info = registry.model_info(args.name)
+    if info["family"] == "convolutional":  # what features=True gives
+        info["features"] = building.feature_info(args.name)
+    print(json.dumps(info, indent=2))
     return 0
 
 

@@ -76,9 +76,11 @@ def test_list_and_info(capsys):
     assert cli.main(["list", "vgg*"]) == 0
     assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == [
         "vgg11", "vgg13", "vgg16", "vgg19"]
-    assert cli.main(["info", "resnet50"]) == 0
+    assert cli.main(["info", "resnet18"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["params"] == 25_557_032 and info["default_input"] == [224, 224, 3]
+    assert info["params"] == 11_689_512 and info["default_input"] == [224, 224, 3]
+    assert [(f["stride"], f["channels"]) for f in info["features"]] == [
+        (2, 64), (4, 64), (8, 128), (16, 256), (32, 512)]
 
 
 @pytest.mark.backend_independent

@@ -87,6 +87,10 @@ def test_feature_maps_at_each_resolution_start_from_a_classifiers_weights(tmp_pa
                                      "conv4_block2_out", "conv5_block2_out"]
     assert [tuple(t.shape[1:]) for t in features.outputs] == [(16, 16, 4), (8, 8, 8),
                                                               (4, 4, 16), (2, 2, 32)]
+    info = kerasdl.feature_info("resnet18", **spec.test_kwargs)  # the small stem: stride 1
+    assert [(f["name"], f["stride"], f["channels"]) for f in info] == [
+        ("conv2_block2_out", 1, 4), ("conv3_block2_out", 2, 8), ("conv4_block2_out", 4, 16),
+        ("conv5_block2_out", 8, 32)]
     x = example(spec, n=2)[0]
     inside = keras.Model(classifier.inputs, [classifier.get_layer(name).output
                                              for name in features.output_names])
