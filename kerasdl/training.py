@@ -447,6 +447,8 @@ def train_model(model, train, test=None, *, recipe=None, seed=0, output_dir=None
     encode = None
     if task == "detection" and recipe.augment:  # the boxes move with their images
         encode = detection.encoder(model)
+        image_size, _, _, num_classes = detection.layout(model)
+        detection.check_boxes(np.asarray(fit[1]), image_size, num_classes)  # before epoch 1
         val = task_data(task, val, None, model)[0]
     else:
         fit, val = task_data(task, fit, val, model)

@@ -205,4 +205,12 @@ def test_scaling_and_shifting_moves_the_boxes_with_their_objects():
         rows, cols = np.nonzero(image > 0.5)  # the square, resampled
         np.testing.assert_allclose([cols.min(), rows.min(), cols.max() + 1, rows.max() + 1],
                                    [x1, y1, x2, y2], atol=1.0)
+    # training: each batch's boxes moved, then encoded for the detector's grid
+    model = kerasdl.build("yolo", **get_spec("yolo").test_kwargs)
+    batches = training.Batches(x, boxes, 16, augment={}, encode=detection.encoder(model))
+    images, targets = batches[0]
+    drawn = batches.order[:16]
+    assert targets.shape == (16, 4, 4, 6)
+    assert targets[..., 0].sum() == (boxes[drawn, 0, 4] >= 0).sum() > 0  # one per square
+    assert not np.allclose(images, x[drawn])
 
