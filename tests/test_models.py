@@ -123,6 +123,15 @@ def test_a_classifiers_convolutions_start_a_unet_and_a_yolo(tmp_path):
 
 @pytest.mark.backend_independent
 def test_backbones_that_do_not_fit_are_refused():
+    # a built backbone whose stem strides: the expanding path climbs on to the input's size
+    strided = kerasdl.build("resnet18", features=True, input_shape=(32, 32, 1),
+                            width_multiplier=1 / 16)
+    assert strided.outputs[0].shape[1] == 16
+    unet = kerasdl.build("unet", input_shape=(32, 32, 1), backbone=strided)
+    assert unet.output.shape == (None, 32, 32, 2) and unet.get_layer("up_stem1_upconv")
+    with pytest.raises(ValueError, match="`backbone_weights` goes with a backbone name"):
+        kerasdl.build("unet", input_shape=(32, 32, 1), backbone=strided,
+                      backbone_weights="model.keras")
     with pytest.raises(ValueError, match=r"must be a convolutional model, one of \[.*\]"
                                          r".*received backbone='lstm'"):
         kerasdl.build("unet", input_shape=(32, 32, 1), backbone="lstm")

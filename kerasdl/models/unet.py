@@ -66,10 +66,10 @@ def unet(input_shape=None, num_classes=2, filters=64, depth=4, padding="same",
         x = layers.Dropout(dropout, name="bottom_dropout")(x)
     for level, skip in reversed(list(enumerate(skips))):
         x = _expand(x, skip, skip.shape[-1], conv, level)
-    level = 0  # a backbone whose stem strides: climb on to the input's size
+    climbs = 0  # a backbone whose stem strides: climb on to the input's size
     while backbone is not None and x.shape[1] < input_shape[0]:
-        level -= 1
-        x = _expand(x, None, x.shape[-1], conv, f"_stem{-level}")
+        climbs += 1
+        x = _expand(x, None, x.shape[-1], conv, f"_stem{climbs}")
     x = layers.Conv2D(num_classes, 1, activation="softmax" if num_classes > 1 else "sigmoid",
                       name="predictions")(x)
     return finish(inputs, x, name=name)
