@@ -1,9 +1,20 @@
 """What the benchmarks share: one process per backend, a JSON line back, one table."""
 
+import argparse
 import json
 import os
 import subprocess
 import sys
+
+
+def seeded_parser():
+    """The flags of a benchmark run per backend over seeds: ``--worker`` (the per-backend
+    process, see `run_per_backend`), ``--backends`` and ``--seeds``."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--worker", nargs="+")
+    parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax", "torch"])
+    parser.add_argument("--seeds", nargs="+", default=["0", "1", "2"])
+    return parser
 
 
 def run_per_backend(script, task, backends, *args):

@@ -14,7 +14,6 @@ set is every test scene.
 Each backend runs in its own process.
 """
 
-import argparse
 import json
 import sys
 
@@ -63,10 +62,9 @@ def worker(backbone, fraction, epochs, models, *seeds):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--worker", nargs="+")
-    parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax", "torch"])
-    parser.add_argument("--seeds", nargs="+", default=["0", "1", "2"])
+    from common import run_per_backend, seeded_parser
+
+    parser = seeded_parser()
     parser.add_argument("--backbone", default="vgg11")
     parser.add_argument("--fraction", default="0.1", help="of the training scenes labelled")
     parser.add_argument("--models", nargs="+", default=list(SCORES), choices=list(SCORES))
@@ -74,8 +72,6 @@ def main():
     args = parser.parse_args()
     if args.worker:
         return worker(*args.worker)
-    from common import run_per_backend
-
     rows = run_per_backend(__file__, args.backbone, args.backends, args.fraction, args.epochs,
                            ",".join(args.models), *args.seeds)
     print(f"{args.backbone} backbone trained on mnist_5k digits; {args.fraction} of the "

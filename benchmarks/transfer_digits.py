@@ -12,7 +12,6 @@ unfrozen at `--lr-ratio` times the learning rate); the test set is every test di
 is trained with the model's `kerasdl train` recipe. Each backend runs in its own process.
 """
 
-import argparse
 import json
 import sys
 
@@ -65,10 +64,9 @@ def worker(model_name, per_class, lr_ratio, epochs, *seeds):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--worker", nargs="+")
-    parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax", "torch"])
-    parser.add_argument("--seeds", nargs="+", default=["0", "1", "2"])
+    from common import run_per_backend, seeded_parser
+
+    parser = seeded_parser()
     parser.add_argument("--model", default="lenet5")
     parser.add_argument("--per-class", default="20")
     parser.add_argument("--lr-ratio", default="0.1",
@@ -78,8 +76,6 @@ def main():
     args = parser.parse_args()
     if args.worker:
         return worker(*args.worker)
-    from common import run_per_backend
-
     rows = run_per_backend(__file__, args.model, args.backends, args.per_class, args.lr_ratio,
                            args.epochs, *args.seeds)
     print(f"{args.model}: digits 0-4 -> 5-9, {args.per_class} labelled images per class, "
