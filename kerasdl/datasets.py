@@ -75,8 +75,9 @@ DATASETS = {d.name: d for d in (
                 task="segmentation", targets=("masks",)),
     DatasetInfo("voc", (256, 256, 3), 20, "image", "tfds",
                 "PASCAL VOC 2007 via tensorflow-datasets: 5,011 trainval (our train) / 4,952 "
-                "test photos resized to image_size (default 256, 8 cells of 32 for the yolo recipe; the paper: 448), boxes in "
-                "its pixels (x1, y1, x2, y2, class; -1 rows pad; difficult objects kept)",
+                "test photos resized to image_size (default 256: the yolo recipe's 8 cells "
+                "of 32; the paper: 448), boxes in its pixels (x1, y1, x2, y2, class; -1 rows "
+                "pad; difficult objects kept)",
                 task="detection", targets=("boxes",)),
     DatasetInfo("imdb_reviews", (), 2, "text", "tfds",
                 "IMDB reviews (raw text, binary sentiment) via tensorflow-datasets"),
