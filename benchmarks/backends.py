@@ -6,6 +6,10 @@
                                   [--output FILE]
     python benchmarks/backends.py --tuner [--rounds 3]
 
+The workloads: LeNet-5, the recurrent nets, a one-block Transformer, ResNet-18 and DCGAN on
+random data of their shapes; U-Net and YOLO as `kerasdl train` builds them, on the
+``mnist_scenes`` masks and boxes (YOLO's per-cell targets made once, outside the timing).
+
 Every (implementation, backend) runs in a fresh process, the implementations interleaved
 round after round; each run trains one warm-up epoch (reported as compile time) and
 `--epochs` timed epochs of `--steps` steps on data in memory, with Adam and float32. A
@@ -65,12 +69,26 @@ WORKLOADS = {
                  ("images", (32, 32, 3), 10), "classification", 64, {}),
     "dcgan": ("dcgan", dict(input_shape=(28, 28, 1)), ("images", (28, 28, 1), 10),
               "adversarial", 64, {}),
+    # `kerasdl train unet` and `kerasdl train yolo`'s networks on mnist_scenes
+    "unet": ("unet", dict(input_shape=(64, 64, 1), num_classes=11, filters=16,
+                          batch_norm=True, dropout=0.0),
+             ("scenes", "masks"), "segmentation", 32, {}),
+    "yolo": ("yolo", dict(input_shape=(64, 64, 1), num_classes=10, grid=8,
+                          width_multiplier=1 / 8, head="conv", dropout=0.0),
+             ("scenes", "boxes"), "detection", 32, {}),
 }
 FLAX = ("lenet5", "lstm")
 
 
 def _data(kind, shape, classes=None, *, n, seed=0):
     rng = np.random.default_rng(seed)
+    if kind == "scenes":  # `shape`: the target, masks or YOLO's (N, 8, 8, 15) grid targets
+        from kerasdl import datasets, detection
+
+        x, y = datasets.load("mnist_scenes", "train", target=shape)
+        if shape == "boxes":
+            y = detection.encode(y[:n], image_size=(64, 64), grid=(8, 8), num_classes=10)
+        return x[:n], y[:n]
     if kind == "images":
         return rng.random((n, *shape), dtype="float32"), rng.integers(0, classes, n)
     if kind == "series":
@@ -193,7 +211,102 @@ def _torch_network(workload):
             nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
             nn.Flatten(), nn.Linear(7 * 7 * 128, 1))
         return nn.ModuleDict({"generator": generator, "discriminator": discriminator})
+    if workload == "unet":
+        return _torch_unet(nn)
+    if workload == "yolo":
+        return _torch_yolo(nn)
     raise ValueError(f"no PyTorch network for {workload!r}")
+
+
+def _torch_unet(nn, filters=16, depth=4, classes=11):
+    """kerasdl's unet as its recipe builds it: conv-BN-ReLU twice per level, 2x2 max
+    pooling; 2x2 up-convolutions (ReLU), the skip concatenated first, conv-BN-ReLU twice;
+    1x1 convolution to the classes (the softmax is in the loss)."""
+    import torch
+
+    def twice(cin, cout):
+        return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+                             nn.BatchNorm2d(cout, eps=1.001e-5), nn.ReLU(),
+                             nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+                             nn.BatchNorm2d(cout, eps=1.001e-5), nn.ReLU())
+
+    class UNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            widths = [filters * 2 ** level for level in range(depth + 1)]
+            self.down = nn.ModuleList(twice(a, b) for a, b in zip([1] + widths, widths))
+            self.upconv = nn.ModuleList(nn.ConvTranspose2d(b, a, 2, stride=2)
+                                        for a, b in zip(widths, widths[1:]))
+            self.up = nn.ModuleList(twice(2 * a, a) for a in widths[:-1])
+            self.out = nn.Conv2d(filters, classes, 1)
+
+        def forward(self, x):
+            skips = []
+            for level, block in enumerate(self.down):
+                x = block(x)
+                if level < depth:
+                    skips.append(x)
+                    x = torch.max_pool2d(x, 2)
+            for level in reversed(range(depth)):
+                x = torch.relu(self.upconv[level](x))
+                x = self.up[level](torch.cat([skips[level], x], dim=1))
+            return self.out(x)
+    return UNet()
+
+
+def _torch_yolo(nn):
+    """kerasdl's yolo as its recipe builds it on 64x64 scenes (an 8x8 grid: the paper's
+    first three halvings kept, an eighth of its filters, a 1x1 convolutional head), its
+    output laid out as the Grid layer's (N, 8, 8, 5B + C)."""
+    layers, cin = [], 1
+    for layer in [(7, 8, 2), "pool", (3, 24, 1), "pool",
+                  (1, 16, 1), (3, 32, 1), (1, 32, 1), (3, 64, 1), *[(1, 32, 1), (3, 64, 1)] * 4,
+                  (1, 64, 1), (3, 128, 1), *[(1, 64, 1), (3, 128, 1)] * 2, *[(3, 128, 1)] * 4]:
+        if layer == "pool":
+            layers.append(nn.MaxPool2d(2))
+            continue
+        kernel, filters, strides = layer
+        # Keras's "same" padding at stride 2 pads 2 before and 3 after a 7x7 kernel on even
+        # sizes; PyTorch's 3 on both sides gives the same output size (32x32 from 64x64).
+        layers += [nn.Conv2d(cin, filters, kernel, strides, kernel // 2), nn.LeakyReLU(0.1)]
+        cin = filters
+    layers += [nn.Conv2d(cin, 20, 1)]
+    return nn.Sequential(*layers)
+
+
+def _torch_yolo_loss(output, target, boxes_per_cell=2):
+    """`kerasdl.detection.YoloLoss` in PyTorch: the responsible box (highest IoU) in each
+    cell holding an object regresses its centre and sqrt size (x5) and its confidence the
+    IoU; every other box's confidence 0 (x0.5); the class scores the one-hot class."""
+    import torch
+
+    output = output.permute(0, 2, 3, 1)  # channels last, as the targets
+    rows, cols = output.shape[1:3]
+    boxes = output[..., :5 * boxes_per_cell].reshape(*output.shape[:3], boxes_per_cell, 5)
+    classes = output[..., 5 * boxes_per_cell:]
+    has_object, true_box = target[..., :1], target[..., None, 1:5]
+    cells = torch.tensor([cols, rows], dtype=torch.float32)
+
+    def corners(centre, size):
+        centre = centre / cells
+        return torch.cat([centre - size / 2, centre + size / 2], dim=-1)
+
+    with torch.no_grad():
+        a, b = corners(boxes[..., :2], boxes[..., 2:4] ** 2), corners(true_box[..., :2],
+                                                                    true_box[..., 2:4])
+        inter = (torch.minimum(a[..., 2:], b[..., 2:]) - torch.maximum(a[..., :2], b[..., :2])
+                 ).clamp(min=0).prod(-1)
+        areas = [(box[..., 2:] - box[..., :2]).clamp(min=0).prod(-1) for box in (a, b)]
+        overlap = inter / (areas[0] + areas[1] - inter).clamp(min=1e-9)
+    responsible = has_object * torch.nn.functional.one_hot(
+        overlap.argmax(-1), boxes_per_cell).float()
+    coordinates = (((boxes[..., :2] - true_box[..., :2]) ** 2).sum(-1)
+                   + ((boxes[..., 2:4] - true_box[..., 2:4].sqrt()) ** 2).sum(-1))
+    confidence = boxes[..., 4]
+    loss = (5.0 * responsible * coordinates + responsible * (confidence - overlap) ** 2
+            + 0.5 * (1 - responsible) * confidence ** 2)
+    class_loss = has_object[..., 0] * ((classes - target[..., 5:]) ** 2).sum(-1)
+    return (loss.sum((1, 2, 3)) + class_loss.sum((1, 2))).mean()
 
 
 def run_pytorch(workload, steps, epochs, compile=False):
@@ -212,10 +325,13 @@ def run_pytorch(workload, steps, epochs, compile=False):
         x = x.transpose(0, 3, 1, 2).copy()  # PyTorch's channels-first layout
     x = torch.from_numpy(x).long() if x.dtype == np.int32 else torch.from_numpy(x)
     y = None if y is None else torch.from_numpy(np.asarray(y))
+    if task == "segmentation":
+        y = y.long()
     if task == "adversarial":
         step = _gan_step(network, batch, compile)
     else:
-        loss_fn = nn.MSELoss() if task == "regression" else nn.CrossEntropyLoss()
+        loss_fn = nn.MSELoss() if task == "regression" else \
+            _torch_yolo_loss if task == "detection" else nn.CrossEntropyLoss()
         optimizer = torch.optim.Adam(network.parameters(), lr=1e-3)
         forward = torch.compile(network) if compile else network
 

@@ -19,7 +19,8 @@ NOTEBOOKS = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "note
 SUITE = {"01_neurons_mlp": "tensorflow", "02_cnns": "jax", "03_training_craft": "torch",
          "04_recurrent": "tensorflow", "05_attention_transformer": "tensorflow",
          "06_word2vec": "torch", "07_gans": "tensorflow", "08_autoencoders_vae": "tensorflow",
-         "09_tuning": "tensorflow", "10_transfer_export": "tensorflow", "11_backends": "torch"}
+         "09_tuning": "tensorflow", "10_transfer_export": "tensorflow", "11_backends": "torch",
+         "12_segmentation_detection": "tensorflow"}
 
 
 def _suite_of(path):
