@@ -19,7 +19,7 @@ import numpy as np
 from kerasdl import detection, distribution
 from kerasdl._checks import closest
 from kerasdl.backend import compat
-from kerasdl.evaluation import evaluate
+from kerasdl.evaluation import evaluate, infer_task
 from kerasdl.losses import SparseCategoricalCrossentropy
 from kerasdl.recipe import Recipe
 
@@ -405,6 +405,16 @@ def _best_logged(log, monitor, mode):
     return (max if mode == "max" else min)(values) if values else None
 
 
+def _dense_task(model, train):
+    """"segmentation" or "detection" where `model` and its labels show it (a detector's
+    layout, a map of classes per pixel), so that a recipe without a task does not train
+    them as classifiers; else None."""
+    if len(train) < 2 or train[1] is None:
+        return None
+    task = infer_task(model, train[0], train[1])
+    return task if task in ("segmentation", "detection") else None
+
+
 def train_model(model, train, test=None, *, recipe=None, seed=0, output_dir=None,
                 tensorboard=False, verbose="auto", callbacks=None, **options):
     """Compile, fit on a held-out split of `train`, and evaluate once on `test`.
@@ -415,7 +425,8 @@ def train_model(model, train, test=None, *, recipe=None, seed=0, output_dir=None
             seeded with `seed`) is the validation data; `test` is read once, at the end,
             by `kerasdl.evaluation.evaluate`.
         recipe: a `kerasdl.recipe.Recipe`; `options` override its fields (``epochs=3,
-            lr=1e-2, task="regression"``, ...).
+            lr=1e-2, task="regression"``, ...). Without a task: a segmenter's or a
+            detector's (`kerasdl.evaluation.infer_task`), else classification.
         output_dir: where the callbacks and the evaluation write their files.
         tensorboard: also write TensorBoard logs to ``output_dir/logs``.
 
@@ -430,7 +441,7 @@ def train_model(model, train, test=None, *, recipe=None, seed=0, output_dir=None
     labels, if it is conditional).
     """
     recipe = (recipe or Recipe()).replace(**options)
-    task = recipe.task or "classification"
+    task = recipe.task or _dense_task(model, train) or "classification"
     if recipe.augment and task == "segmentation":
         raise ValueError("augment=True moves the images but not their masks; train "
                          "task='segmentation' with augment=False.")

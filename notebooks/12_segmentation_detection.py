@@ -121,7 +121,7 @@ plt.xlabel('epoch'); plt.ylabel('YOLO loss'); plt.yscale('log'); plt.legend();
 # %%
 outputs = yolo.predict(x_test[:1], verbose=0)
 found = detection.detections_list(detection.non_max_suppression(*detection.decode(outputs, image_size=image_size, boxes_per_cell=boxes_per_cell)))[0]
-print(f'{grid[0] * grid[1] * boxes_per_cell} candidate boxes -> {len(found)} after NMS with score > 0.3: (x1, y1, x2, y2, score, class)')
+print(f'{grid[0] * grid[1] * boxes_per_cell} candidate boxes -> {len(found)} after NMS; those scoring above 0.3 (x1, y1, x2, y2, score, class):')
 print(np.round(found[found[:, 4] > 0.3], 1))
 print('true boxes:'); print(boxes_test[0][boxes_test[0, :, 4] >= 0])
 
