@@ -107,13 +107,16 @@ def test_a_classifiers_convolutions_start_a_unet_and_a_yolo(tmp_path):
     path = str(tmp_path / "simple_cnn.keras")
     classifier.save(path)
     x = np.random.default_rng(0).random((2, 32, 32, 1), "float32")
-    for name, kwargs in (("unet", {}), ("yolo", dict(grid=8, head="conv",
-                                                       width_multiplier=1 / 16))):
+    # simple_cnn's two convolutions, trained on 28x28 digits, at 32x32. YOLO's backbone ends
+    # at its map on the grid (conv2's, 16x16), without the pooling after it.
+    for name, kwargs, last in (("unet", {}, "pool2"), ("yolo", dict(
+            grid=16, head="conv", width_multiplier=1 / 16), "conv2_conv")):
         keras.utils.set_random_seed(1)  # other initial weights, which the file replaces
         model = kerasdl.build(name, input_shape=(32, 32, 1), num_classes=3,
                               backbone="simple_cnn", backbone_weights=path, **kwargs)
+        assert model.get_layer("backbone").layers[-1].name == last
         convolutions = [layer for layer in model.get_layer("backbone").layers if layer.weights]
-        assert len(convolutions) == 2  # simple_cnn's, trained on 28x28 digits, at 32x32
+        assert len(convolutions) == 2
         for layer in convolutions:
             for got, trained in zip(layer.get_weights(),
                                     classifier.get_layer(layer.name).get_weights()):

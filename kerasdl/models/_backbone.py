@@ -7,7 +7,7 @@ from kerasdl.registry import get_spec, list_models
 from kerasdl.weights import load_weights
 
 
-def backbone_features(backbone, input_shape, weights=None, *, model):
+def backbone_features(backbone, input_shape, weights=None, *, model, select=None):
     """The feature maps of `backbone` on `input_shape`, as one sub-model named
     "backbone" (so that fine-tuning can freeze it by name), highest resolution first.
 
@@ -18,6 +18,8 @@ def backbone_features(backbone, input_shape, weights=None, *, model):
         weights: the path of a trained classifier of that name (``model.keras``), whose
             convolutions the backbone takes (a name only).
         model: the name of the model being built, for the errors.
+        select: maps -> the map(s) the model uses, when not all: the sub-model then ends
+            there, without the layers after it (YOLO takes one map).
     """
     if isinstance(backbone, str):
         convolutional = list_models(family="convolutional")
@@ -42,4 +44,5 @@ def backbone_features(backbone, input_shape, weights=None, *, model):
         raise ValueError(f"{model}'s backbone takes inputs of shape "
                          f"{tuple(backbone.inputs[0].shape[1:])}, not the model's "
                          f"input_shape={tuple(input_shape)}; build it at that shape.")
-    return keras.Model(backbone.inputs, backbone.outputs, name="backbone")
+    outputs = backbone.outputs if select is None else select(backbone.outputs)
+    return keras.Model(backbone.inputs, outputs, name="backbone")

@@ -67,9 +67,8 @@ def yolo(input_shape=None, num_classes=20, grid=7, boxes_per_cell=2, width_multi
     inputs = keras.Input(shape=input_shape, name="inputs")
     x, index, pools, halved, stages = inputs, 0, 0, 0, DARKNET
     if backbone is not None:
-        maps = keras.tree.flatten(backbone_features(
-            backbone, input_shape, backbone_weights, model=name)(inputs))
-        x = _grid_map(maps, grid, name)
+        x = backbone_features(backbone, input_shape, backbone_weights, model=name,
+                              select=lambda maps: _grid_map(maps, grid, name))(inputs)
         index, halved = DETECTION_LAYERS_FROM, HALVINGS
         stages = (tuple(layer[:2] + (1,) for layer in DARKNET[-2][-2:] + DARKNET[-1]),)
     for stage in stages:
