@@ -71,7 +71,8 @@ def _parser():
     p.add_argument("--dropout", type=float, help="the builder's dropout rate")
     p.add_argument("--no-augment", action="store_true", help="turn image augmentation off")
     p.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs")
-    p.add_argument("--image-size", type=int, help="zero-pad images to this size (photo sets: resize)")
+    p.add_argument("--image-size", type=int,
+                   help="zero-pad images to this size (photo sets: resize)")
     p.add_argument("--arg", type=_model_arg, action="append", default=[], metavar="KEY=VALUE",
                    help="extra builder argument, repeatable, e.g. --arg stem=small")
     p.add_argument("--data-dir", help="tensorflow-datasets directory")
@@ -92,7 +93,8 @@ def _parser():
     p.add_argument("path", help="a run directory (kerasdl train --output) or a .keras file")
     p.add_argument("--dataset", help="default: the run's, or the model's")
     p.add_argument("--backend", choices=BACKENDS, help="default: $KERAS_BACKEND or tensorflow")
-    p.add_argument("--image-size", type=int, help="zero-pad images to this size (photo sets: resize)")
+    p.add_argument("--image-size", type=int,
+                   help="zero-pad images to this size (photo sets: resize)")
     p.add_argument("--data-dir", help="tensorflow-datasets directory")
     p.add_argument("--output", help="where to write evaluation.json and the figures "
                    "(default: beside the model)")

@@ -408,8 +408,8 @@ def _best_logged(log, monitor, mode):
 def _dense_task(model, train):
     """"segmentation" or "detection" where `model` and its labels show it (a detector's
     layout, a map of classes per pixel), so that a recipe without a task does not train
-    them as classifiers; else None."""
-    if len(train) < 2 or train[1] is None:
+    them as classifiers; else None (a model not yet built included)."""
+    if len(train) < 2 or train[1] is None or not getattr(model, "outputs", None):
         return None
     task = infer_task(model, train[0], train[1])
     return task if task in ("segmentation", "detection") else None

@@ -212,3 +212,12 @@ def test_the_same_seed_gives_bit_identical_weights():
     assert all(not np.array_equal(a, b) for a, b in zip(start, first))
     for a, b in zip(first, second, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.backend_independent
+def test_a_model_built_at_its_first_batch_trains_as_a_classifier_without_a_task(rng):
+    # No task and no outputs yet to infer one from (segmentation, detection): classification
+    model = keras.Sequential([keras.layers.Dense(3, activation="softmax")])
+    x, y = rng.random((64, 4)).astype("float32"), rng.integers(0, 3, 64)
+    _, metrics = train_model(model, (x, y), epochs=1, augment=False, verbose=0)
+    assert "train_accuracy" in metrics and np.isfinite(metrics["train_loss"])
