@@ -53,6 +53,17 @@ class PaddingMask(keras.layers.Layer):
         return keras.KerasTensor(tokens.shape, dtype="bool")
 
 
+def sinusoids(positions, dim):
+    """The sinusoidal table of Vaswani et al. at `positions` (a vector, e.g. token
+    positions or diffusion timesteps): ``[p, 2i] = sin(p / 10000^(2i/dim))``,
+    ``[p, 2i+1] = cos(p / 10000^(2i/dim))``, shape (len(positions), dim)."""
+    positions = ops.cast(positions, "float32")[:, None]
+    rates = ops.power(10000.0, -ops.cast(ops.arange(0, dim, 2), "float32") / dim)
+    angles = positions * rates[None, :]
+    return ops.reshape(ops.stack([ops.sin(angles), ops.cos(angles)], axis=-1),
+                       (-1, 2 * angles.shape[-1]))[:, :dim]
+
+
 @keras.saving.register_keras_serializable(package="kerasdl")
 class PositionalEmbedding(keras.layers.Layer):
     """Token embedding plus the fixed sinusoidal position table (Vaswani et al., 2017).
@@ -92,18 +103,32 @@ class PositionalEmbedding(keras.layers.Layer):
         length = ops.shape(tokens)[-1]
         self._check_length(length)
         # arange(0, n), not arange(n): jax2onnx's arange needs an explicit stop.
-        positions = ops.cast(ops.arange(0, length), "float32")[:, None]
-        rates = ops.power(10000.0, -ops.cast(ops.arange(0, self.d_model, 2), "float32")
-                          / self.d_model)
-        angles = positions * rates[None, :]
-        table = ops.reshape(ops.stack([ops.sin(angles), ops.cos(angles)], axis=-1),
-                            (length, -1))[:, : self.d_model]
+        table = sinusoids(ops.arange(0, length), self.d_model)
         x = self.tokens(tokens) * ops.sqrt(ops.cast(self.d_model, self.compute_dtype))
         return x + ops.cast(table, x.dtype)
 
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size,
                 "max_length": self.max_length, "d_model": self.d_model}
+
+
+@keras.saving.register_keras_serializable(package="kerasdl")
+class TimestepEmbedding(keras.layers.Layer):
+    """Diffusion timesteps, integers of shape (N,) or (N, 1), as their sinusoids (N, dim):
+    DDPM's embedding of t (Ho et al., 2020, after the Transformer's positions)."""
+
+    def __init__(self, dim, **kwargs):
+        super().__init__(**kwargs)
+        self.dim = check_int(dim, "dim")
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.dim)
+
+    def call(self, t):
+        return ops.cast(sinusoids(ops.reshape(t, (-1,)), self.dim), self.compute_dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim}
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")

@@ -1,5 +1,6 @@
 """Diffusion's arithmetic (kerasdl.diffusion): schedules, the forward process and the
-DDPM and DDIM steps, against their closed forms. keras.ops, alike on every backend: once."""
+DDPM and DDIM steps, against their closed forms (keras.ops, alike on every backend: once);
+the noise-predicting U-Net on every backend."""
 
 import keras
 import numpy as np
@@ -8,13 +9,14 @@ import pytest
 from kerasdl import diffusion
 from kerasdl.diffusion import Schedule
 
-pytestmark = pytest.mark.backend_independent
+independent = pytest.mark.backend_independent
 
 
 def _numpy(x):
     return keras.ops.convert_to_numpy(x)
 
 
+@independent
 def test_schedules_are_the_papers():
     linear = Schedule("linear", 1000)
     np.testing.assert_allclose(linear.betas[[0, -1]], [1e-4, 0.02])
@@ -33,6 +35,7 @@ def test_schedules_are_the_papers():
         Schedule("quadratic")
 
 
+@independent
 def test_the_closed_form_is_t_steps_of_noising_in_distribution():
     schedule, rng = Schedule("linear", 50), np.random.default_rng(0)
     x0 = np.array([1.0, -0.5, 0.0, 2.0])
@@ -61,6 +64,7 @@ def _sample(step, schedule, pairs, x, predictor, noises):
     return x
 
 
+@independent
 def test_ddim_with_eta_1_and_every_step_is_ddpms_sampler():
     schedule, rng = Schedule("cosine", 100), np.random.default_rng(0)
     x_T = rng.standard_normal((3, 5)).astype("float32")
@@ -78,6 +82,7 @@ def test_ddim_with_eta_1_and_every_step_is_ddpms_sampler():
     assert not np.allclose(ddpm, x_T)
 
 
+@independent
 def test_deterministic_ddim_with_the_true_noise_recovers_x0_in_any_number_of_steps():
     schedule, rng = Schedule("linear", 1000), np.random.default_rng(1)
     x0 = rng.uniform(-1, 1, (2, 6))
@@ -94,6 +99,7 @@ def test_deterministic_ddim_with_the_true_noise_recovers_x0_in_any_number_of_ste
         np.testing.assert_allclose(found, x0, atol=1e-3)
 
 
+@independent
 def test_sampler_arguments_out_of_range_are_refused():
     schedule = Schedule("linear", 10)
     x = np.zeros((1, 2), "float32")
@@ -110,3 +116,49 @@ def test_sampler_arguments_out_of_range_are_refused():
         diffusion.ddim_step(schedule, x, 3, 2, x, eta=0.5)
     with pytest.raises(ValueError, match=r"`t` must be timesteps in \[0, 10\)"):
         diffusion.ddpm_step(schedule, x, 10, x, x)
+
+
+@independent
+def test_timesteps_embed_as_the_transformers_sinusoids():
+    from kerasdl.layers import TimestepEmbedding
+
+    t = np.array([0, 1, 500, 999])
+    table = _numpy(TimestepEmbedding(6)(t))
+    rates = 10000.0 ** (-np.arange(0, 6, 2) / 6)
+    expected = np.stack([np.sin(t[:, None] * rates), np.cos(t[:, None] * rates)], -1)
+    np.testing.assert_allclose(table, expected.reshape(4, 6), atol=1e-4)
+
+
+@independent
+def test_the_noise_unet_refuses_sizes_and_groups_it_cannot_take():
+    from kerasdl.models.diffusion import noise_unet
+
+    with pytest.raises(ValueError, match=r"halves its maps 2 times \(multipliers=\(1, 2, 2\)\), "
+                                         r"so each side .* a multiple of 4; received "
+                                         r"input_shape=\(30, 30, 1\)"):
+        noise_unet((30, 30, 1))
+    with pytest.raises(ValueError, match=r"`groups`=8 must divide every level's channels, "
+                                         r"\[12, 24\]"):
+        noise_unet((8, 8, 1), filters=12, multipliers=(1, 2))
+
+
+def test_the_noise_unet_predicts_noise_of_its_input_shape_for_each_timestep_and_label(tmp_path):
+    from kerasdl.models.diffusion import noise_unet
+
+    keras.utils.set_random_seed(0)
+    model = noise_unet((8, 8, 1), filters=8, multipliers=(1, 2), groups=4, heads=2,
+                       num_classes=3)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 8, 8, 1)).astype("float32")
+    label = np.array([0, 1, 2, 3], "int32")  # 3: no label
+    assert not _numpy(model([x, np.full(4, 5, "int32"), label])).any()  # DDPM's zero start
+    last = model.get_layer("noise")
+    last.set_weights([rng.standard_normal(w.shape).astype("float32") for w in last.get_weights()])
+    early, late = (_numpy(model([x, np.full(4, t, "int32"), label])) for t in (5, 900))
+    assert early.shape == x.shape and not np.allclose(early, late)
+    other = _numpy(model([x, np.full(4, 5, "int32"), label[::-1]]))
+    assert not np.allclose(early, other)
+    model.save(tmp_path / "noise_unet.keras")
+    reloaded = keras.saving.load_model(tmp_path / "noise_unet.keras")
+    np.testing.assert_allclose(_numpy(reloaded([x, np.full(4, 5, "int32"), label])), early,
+                               atol=1e-5)
